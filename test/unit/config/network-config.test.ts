@@ -1,0 +1,79 @@
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../src/config/config-error.js';
+import { loadNetworkConfig, parseNetworkConfig } from '../../../src/config/load-network-config.js';
+import { hostName } from '../../../src/config/network-config.js';
+import { makeTempDir, REPO_ROOT } from '../../helpers/repo.js';
+
+const temp = makeTempDir('config');
+afterAll(() => temp.cleanup());
+
+function configError(text: string): ConfigError {
+  try {
+    parseNetworkConfig(text, 'lab.yaml');
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const minimal = (orgs: string, channels = ''): string => `organizations:\n${orgs}\n  - { name: OrdererOrg, mspId: OrdererMSP, domain: example.com, orderers: [{ name: orderer, port: 7050 }] }\n${channels}`;
+
+describe('the network config', () => {
+  it('describes the default network like Fabric\'s test-network', () => {
+    const config = loadNetworkConfig(join(REPO_ROOT, 'config/network.yaml'));
+    const summary = config.organizations.map((o) => [o.mspId, [...o.orderers, ...o.peers].map((n) => `${hostName(n, o)}:${n.port}`), o.users]);
+    expect(summary).toEqual([
+      ['OrdererMSP', ['orderer.example.com:7050', 'orderer2.example.com:8050', 'orderer3.example.com:9050'], []],
+      ['Org1MSP', ['peer0.org1.example.com:7051'], ['User1']],
+      ['Org2MSP', ['peer0.org2.example.com:9051'], ['User1']],
+    ]);
+    expect(config.channels).toEqual([{ name: 'mychannel', organizations: ['Org1', 'Org2'] }]);
+  });
+
+  it('names the field and the expected value for a bad field', () => {
+    const err = configError(minimal('  - { name: Org1, mspId: Org1MSP, domain: org1.example.com, peers: [{ name: peer0, port: "7051" }] }'));
+    expect(err.code).toBe('CONFIG_INVALID');
+    expect(err.message).toContain('lab.yaml is not a valid fabsim network config');
+    expect(err.message).toContain('organizations[0].peers[0].port: expected a number, got "7051"');
+  });
+
+  it('reports a missing field, a misspelt field and a bad pattern, all at once', () => {
+    const err = configError(minimal('  - { name: Org1, domain: Org1, peer: [] }'));
+    expect(err.message).toContain('organizations[0].mspId: expected a string (the field is required)');
+    expect(err.message).toContain('organizations[0]: expected no field named "peer" (check the spelling)');
+    expect(err.message).toContain('organizations[0].domain: expected a lowercase DNS domain such as "org1.example.com", got "Org1"');
+  });
+
+  it('checks references and uniqueness across the file', () => {
+    const err = configError(
+      minimal(
+        '  - { name: Org1, mspId: Org1MSP, domain: org1.example.com, peers: [{ name: peer0, port: 7050 }], users: [Admin] }',
+        'channels:\n  - { name: mychannel, organizations: [Org1, Org3] }',
+      ),
+    );
+    expect(err.message).toContain('organizations[1].orderers[0].port: expected a unique port; "7050" is also used at organizations.0.peers.0.port');
+    expect(err.message).toContain('organizations[0].users[0]: expected a user other than "Admin"');
+    expect(err.message).toContain('channels[0].organizations[1]: expected the name of an organization defined above (Org1, OrdererOrg), not "Org3"');
+  });
+
+  it('requires an ordering service', () => {
+    const err = configError('organizations:\n  - { name: Org1, mspId: Org1MSP, domain: org1.example.com, peers: [{ name: peer0, port: 7051 }] }');
+    expect(err.message).toContain('organizations: expected at least one organization with orderers (an ordering service)');
+  });
+
+  it('reports YAML syntax errors with the line and column', () => {
+    const err = configError('organizations: [\n  - oops');
+    expect(err.code).toBe('CONFIG_YAML_SYNTAX');
+    expect(err.message).toMatch(/^lab\.yaml:\d+:\d+: not valid YAML/);
+  });
+
+  it('reports a file that does not exist, and one that is not a mapping', () => {
+    expect(() => loadNetworkConfig(join(temp.dir, 'nope.yaml'))).toThrow(/cannot read network config .*nope\.yaml: ENOENT; pass an existing file with --config/);
+    const path = join(temp.dir, 'list.yaml');
+    writeFileSync(path, '- just\n- a list\n');
+    expect(() => loadNetworkConfig(path)).toThrow(/\(top level\): expected a mapping with "organizations" and "channels"/);
+  });
+});
