@@ -57,10 +57,11 @@ export type MessageType =
   // local messages (never sent on the network)
   | 'MsgHup' // start an election (tickElection, campaign)
   | 'MsgBeat' // leader: send heartbeats (tickHeartbeat)
-  | 'MsgProp' // a proposal; followers forward it to the leader
   | 'MsgUnreachable' // reportUnreachable
   | 'MsgSnapStatus' // reportSnapshot
   | 'MsgCheckQuorum' // leader: step down if no quorum was active in the last election timeout
+  // local, and also sent: a follower forwards them to the leader (as etcd does)
+  | 'MsgProp' // a proposal
   | 'MsgTransferLeader' // transferLeader
   // network messages
   | 'MsgApp'
