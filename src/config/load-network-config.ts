@@ -48,7 +48,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     case 'unrecognized_keys':
       return `no field named ${issue.keys.map((k) => `"${k}"`).join(', ')} (check the spelling)`;
     case 'invalid_type': {
-      const expected = issue.path.length === 0 ? 'a mapping with "organizations" and "channels"' : `a ${issue.expected}`;
+      const expected = issue.path.length === 0 ? 'a mapping with "organizations" and "channels"' : issue.expected === 'int' ? 'a whole number' : `a ${issue.expected}`;
       return issue.input === undefined ? `${expected} (the field is required)` : `${expected}, got ${JSON.stringify(issue.input)}`;
     }
     default: {

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { ordererSettingsProblems, ordererSettingsSchema, resolveOrdererSettings, type OrdererSettings } from './orderer-settings.js';
+
+export { DEFAULT_ORDERER_SETTINGS, type OrdererSettings } from './orderer-settings.js';
 
 /**
  * The schema of a fabsim network file (config/network.yaml is the default). It describes what
@@ -37,12 +40,16 @@ const channelSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9.-]*$/, 'a channel name such as "mychannel" (lowercase, starting with a letter, as Fabric requires)'),
   /** Names of the application organizations (with peers) that are members. */
   organizations: z.array(z.string()).min(1, 'at least one organization'),
+  /** This channel's ordering settings, overriding the network-wide `orderer:` field by field. */
+  orderer: ordererSettingsSchema.optional(),
 });
 
 export const networkConfigSchema = z
   .strictObject({
     organizations: z.array(organizationSchema).min(1, 'at least one organization'),
     channels: z.array(channelSchema).default([]),
+    /** Ordering settings (batch size and timeout, Raft options) for every channel; see orderer-settings.ts. */
+    orderer: ordererSettingsSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const unique = (values: Array<[string, (string | number)[]]>, what: string): void => {
@@ -92,11 +99,29 @@ export const networkConfigSchema = z
       }),
     );
     unique(config.channels.map((c, i) => [c.name, ['channels', i, 'name']]), 'channel name');
+    // Cross-field rules on the merged settings, reported where the offending section is.
+    // A problem the network-wide section already has is reported once, there.
+    const networkProblems = ordererSettingsProblems(resolveOrdererSettings(config.orderer));
+    const report = (problems: typeof networkProblems, at: (string | number)[]): void => {
+      for (const problem of problems) ctx.addIssue({ code: 'custom', path: [...at, ...problem.field], message: problem.message });
+    };
+    report(networkProblems, ['orderer']);
+    config.channels.forEach((c, i) => {
+      if (c.orderer === undefined) return;
+      const own = ordererSettingsProblems(resolveOrdererSettings(config.orderer, c.orderer));
+      report(own.filter((p) => !networkProblems.some((n) => n.field.join('.') === p.field.join('.'))), ['channels', i, 'orderer']);
+    });
   });
 
 export type NetworkConfig = z.infer<typeof networkConfigSchema>;
 export type OrganizationConfig = NetworkConfig['organizations'][number];
 export type NodeConfig = OrganizationConfig['peers'][number];
+
+/** The ordering settings of a channel: defaults, then the network's `orderer:`, then the channel's own. */
+export function channelOrdererSettings(config: NetworkConfig, channelName: string): OrdererSettings {
+  const channel = config.channels.find((c) => c.name === channelName);
+  return resolveOrdererSettings(config.orderer, channel?.orderer);
+}
 
 /** `peer0` in `org1.example.com` → `peer0.org1.example.com`, as cryptogen names hosts. */
 export function hostName(node: { name: string }, org: { domain: string }): string {

@@ -1,4 +1,6 @@
 import { FabsimError } from '../core/errors.js';
+// Side effect: bounds-checks google-protobuf's nested lengths before any decode (see the module).
+import './protobuf-reader-guard.js';
 
 /** Bytes that do not decode as the protobuf message they claim to be. */
 export class ProtoDecodeError extends FabsimError<'PROTO_MALFORMED'> {

@@ -14,9 +14,13 @@ export function buildSignatureHeader(h: SignatureHeader): Uint8Array {
   return message.serializeBinary();
 }
 
-export function parseSignatureHeader(bytes: Uint8Array): SignatureHeader {
+/**
+ * Reads a SignatureHeader. The creator must be present, except with `allowEmptyCreator`: a genesis
+ * block's CONFIG envelope is signed by nobody, so configtxgen leaves its creator empty.
+ */
+export function parseSignatureHeader(bytes: Uint8Array, options: { readonly allowEmptyCreator?: boolean } = {}): SignatureHeader {
   const message = decodeProto('common.SignatureHeader', () => common.SignatureHeader.deserializeBinary(bytes));
   const creator = message.getCreator_asU8();
-  if (creator.length === 0) throw new ProtoDecodeError('common.SignatureHeader', 'its creator is empty');
+  if (creator.length === 0 && options.allowEmptyCreator !== true) throw new ProtoDecodeError('common.SignatureHeader', 'its creator is empty');
   return { creator, nonce: message.getNonce_asU8() };
 }

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/config/config-error.js';
 import { loadNetworkConfig, parseNetworkConfig } from '../../../src/config/load-network-config.js';
-import { hostName } from '../../../src/config/network-config.js';
+import { channelOrdererSettings, DEFAULT_ORDERER_SETTINGS, hostName } from '../../../src/config/network-config.js';
 import { makeTempDir, REPO_ROOT } from '../../helpers/repo.js';
 
 const temp = makeTempDir('config');
@@ -75,5 +75,66 @@ describe('the network config', () => {
     const path = join(temp.dir, 'list.yaml');
     writeFileSync(path, '- just\n- a list\n');
     expect(() => loadNetworkConfig(path)).toThrow(/\(top level\): expected a mapping with "organizations" and "channels"/);
+  });
+
+  describe('orderer settings (configtx.yaml BatchTimeout, BatchSize, EtcdRaft.Options)', () => {
+    const withOrderer = (network: string, channel = ''): string =>
+      minimal('  - { name: Org1, mspId: Org1MSP, domain: org1.example.com, peers: [{ name: peer0, port: 7051 }] }', `channels:\n  - { name: mychannel, organizations: [Org1]${channel} }\n${network}`);
+
+    it("defaults to Fabric's test-network values", () => {
+      const config = loadNetworkConfig(join(REPO_ROOT, 'config/network.yaml'));
+      expect(channelOrdererSettings(config, 'mychannel')).toEqual({
+        batchTimeoutMs: 2000,
+        batchSize: { maxMessageCount: 10, absoluteMaxBytes: 103809024, preferredMaxBytes: 524288 },
+        raft: { tickIntervalMs: 500, electionTick: 10, heartbeatTick: 1, maxInflightBlocks: 5, snapshotIntervalSizeBytes: 16777216 },
+      });
+      expect(channelOrdererSettings(config, 'mychannel')).toEqual(DEFAULT_ORDERER_SETTINGS);
+    });
+
+    it('reads durations in Go syntax and sizes with units; a channel overrides the network field by field', () => {
+      const config = parseNetworkConfig(
+        withOrderer(
+          'orderer:\n  batchTimeout: 1m30s\n  batchSize: { maxMessageCount: 100, absoluteMaxBytes: 10 MB, preferredMaxBytes: "1 MB" }\n  raft: { tickInterval: 250ms, electionTick: 20, heartbeatTick: 2, maxInflightBlocks: 3, snapshotIntervalSize: 1048576 }\n',
+          ', orderer: { batchTimeout: 500ms, batchSize: { maxMessageCount: 500 } }',
+        ),
+        'lab.yaml',
+      );
+      expect(channelOrdererSettings(config, 'mychannel')).toEqual({
+        batchTimeoutMs: 500,
+        batchSize: { maxMessageCount: 500, absoluteMaxBytes: 10 * 1024 * 1024, preferredMaxBytes: 1024 * 1024 },
+        raft: { tickIntervalMs: 250, electionTick: 20, heartbeatTick: 2, maxInflightBlocks: 3, snapshotIntervalSizeBytes: 1048576 },
+      });
+      // the parsed file keeps what was written (sizes as bytes)
+      expect(config.orderer?.batchTimeout).toBe('1m30s');
+      expect(config.channels[0]?.orderer).toEqual({ batchTimeout: '500ms', batchSize: { maxMessageCount: 500 } });
+    });
+
+    it('names the field and the expected form for every bad value', () => {
+      const err = configError(
+        withOrderer(
+          'orderer:\n  batchTimeout: 2\n  batchSize: { maxMessageCount: 0, absoluteMaxBytes: 12 XB, preferredMaxBytes: 5 GB }\n  raft: { tickInterval: soon, heartbeatTick: 1.5, snapshotIntervalSize: -4, electionTicks: 3 }\n',
+          ', orderer: { batchTimeout: 0s }',
+        ),
+      );
+      expect(err.code).toBe('CONFIG_INVALID');
+      expect(err.message).toContain('orderer.batchTimeout: expected a positive duration in Go syntax, such as "2s", "500ms" or "1m30s", got 2');
+      expect(err.message).toContain('orderer.batchSize.maxMessageCount: expected at least 1 (envelopes per block), got 0');
+      expect(err.message).toContain('orderer.batchSize.absoluteMaxBytes: expected a size in bytes such as 524288, or with a unit such as "512 KB" or "99 MB" (at most 4 GB - 1), got "12 XB"');
+      expect(err.message).toContain('orderer.batchSize.preferredMaxBytes: expected a size in bytes such as 524288, or with a unit such as "512 KB" or "99 MB" (at most 4 GB - 1), got "5 GB"');
+      expect(err.message).toContain('orderer.raft.tickInterval: expected a positive duration in Go syntax, such as "2s", "500ms" or "1m30s", got "soon"');
+      expect(err.message).toContain('orderer.raft.heartbeatTick: expected a whole number (Raft ticks), got 1.5');
+      expect(err.message).toContain('orderer.raft.snapshotIntervalSize: expected a size in bytes');
+      expect(err.message).toContain('orderer.raft: expected no field named "electionTicks" (check the spelling)');
+      expect(err.message).toContain('channels[0].orderer.batchTimeout: expected a positive duration in Go syntax, such as "2s", "500ms" or "1m30s", got "0s"');
+    });
+
+    it("applies Fabric's cross-field rules where the offending section is", () => {
+      const network = configError(withOrderer('orderer:\n  batchSize: { absoluteMaxBytes: 1 KB }\n  raft: { electionTick: 1 }\n'));
+      expect(network.message).toContain('orderer.batchSize.preferredMaxBytes: expected at most absoluteMaxBytes (1024), as Fabric requires; got 524288');
+      expect(network.message).toContain('orderer.raft.electionTick: expected more than heartbeatTick (1), as Raft requires; got 1');
+      const channel = configError(withOrderer('', ', orderer: { raft: { heartbeatTick: 10 } }'));
+      expect(channel.message).toContain('channels[0].orderer.raft.electionTick: expected more than heartbeatTick (10), as Raft requires; got 10');
+      expect(channel.message).not.toContain('\n  orderer.raft');
+    });
   });
 });
