@@ -20,7 +20,7 @@ const zones = [
   { target: src('policy'), from: './src', except: ['./core', './policy'], message: 'policy imports only core (DESIGN.md).' },
   // orderer and peer see interfaces only, never a concrete transport, store, simulator or root.
   ...['orderer', 'peer'].flatMap((layer) =>
-    ['transport/grpc', 'storage/level', 'sim', 'node', 'net', 'cli'].map((from) => ({
+    ['transport/grpc', 'storage/level-kv-store.ts', 'sim', 'node', 'net', 'cli'].map((from) => ({
       target: src(layer),
       from: src(from),
       message: `${layer} sees interfaces only; composition roots choose ${from} (DESIGN.md).`,

@@ -39,6 +39,12 @@ describe('lint enforces the layer rules of DESIGN.md', () => {
     expect(await rulesFiredFor('src/core/probe.ts', "import { Certificate } from '../msp/certificate.js';\nexport const x = Certificate;\n")).toContain('import/no-restricted-paths');
   });
 
+  it('keeps orderer and peer on interfaces: no level store, no gRPC transport', async () => {
+    expect(await rulesFiredFor('src/orderer/probe.ts', "import { LevelKvStore } from '../storage/level-kv-store.js';\nexport const s = LevelKvStore;\n")).toContain('import/no-restricted-paths');
+    expect(await rulesFiredFor('src/peer/probe.ts', "import { startGrpcServer } from '../transport/grpc/grpc-server.js';\nexport const s = startGrpcServer;\n")).toContain('import/no-restricted-paths');
+    expect(await rulesFiredFor('src/orderer/probe.ts', "import type { KvStore } from '../storage/kv-store.js';\nexport type S = KvStore;\n")).toEqual([]);
+  });
+
   it('lets nothing import the CLI, and only the CLI import the launcher', async () => {
     expect(await rulesFiredFor('src/msp/probe.ts', "import '../cli/main.js';\n")).toContain('import/no-restricted-paths');
     expect(await rulesFiredFor('src/msp/probe.ts', "import { generateCrypto } from '../net/generate-crypto.js';\nexport const g = generateCrypto;\n")).toContain('import/no-restricted-paths');
