@@ -96,9 +96,28 @@ export class BlockStore {
     return block;
   }
 
-  /** Resolves once the height is at least `height`. */
-  waitForHeight(height: number): Promise<void> {
-    if (this.currentHeight >= height) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ height, resolve }));
+  /**
+   * Resolves once the height is at least `height`, or when `signal` aborts (the waiter is then
+   * removed, so an abandoned Deliver stream leaves nothing behind; the caller checks the signal).
+   */
+  waitForHeight(height: number, signal?: AbortSignal): Promise<void> {
+    if (this.currentHeight >= height || signal?.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiter = { height, resolve };
+      this.waiters.push(waiter);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+          resolve();
+        },
+        { once: true },
+      );
+    });
+  }
+
+  /** Waiters still queued (for tests and diagnostics). */
+  get waiterCount(): number {
+    return this.waiters.length;
   }
 }

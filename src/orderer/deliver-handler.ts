@@ -27,8 +27,8 @@ export interface BlockSource {
   /** The number of blocks: blocks 0 .. height-1 exist. */
   readonly height: number;
   getBlock(number: number): Promise<Uint8Array | undefined>;
-  /** Resolves once height >= `height`. */
-  waitForHeight(height: number): Promise<void>;
+  /** Resolves once height >= `height`, or when `signal` aborts (and then forgets the waiter). */
+  waitForHeight(height: number, signal?: AbortSignal): Promise<void>;
 }
 
 export type DeliverItem =
@@ -43,7 +43,7 @@ export async function* deliverBlocks(plan: DeliverPlan, source: BlockSource, sig
         yield status('NOT_FOUND', `block ${number} not found: channel ${plan.channelId} has height ${source.height} and the request asked FAIL_IF_NOT_READY`);
         return;
       }
-      if (!(await untilAborted(source.waitForHeight(number + 1), signal))) return;
+      if (!(await untilAborted(source.waitForHeight(number + 1, signal), signal))) return;
     }
     const denied = plan.access.evaluate();
     if (denied !== undefined) {

@@ -71,4 +71,14 @@ describe('BlockStore', () => {
     await waiting;
     expect(woken).toBe(true);
   });
+
+  it('drops a waiter whose signal aborts', async () => {
+    const store = await BlockStore.open(new MemoryKvStore());
+    const controller = new AbortController();
+    const waiting = store.waitForHeight(5, controller.signal);
+    expect(store.waiterCount).toBe(1);
+    controller.abort();
+    await waiting;
+    expect(store.waiterCount).toBe(0);
+  });
 });
