@@ -7,9 +7,9 @@ import { buildChannelConfig, channelConfigTree, channelMspConfigs, parseChannelC
 import { buildConfigEnvelope, parseConfigEnvelope, type ConfigGroupNode } from '../../../src/protos/config-tree.js';
 import { buildConsensusType } from '../../../src/protos/config-values.js';
 import { parseEnvelopeHeaders } from '../../../src/protos/envelope.js';
-import { ProtoDecodeError } from '../../../src/protos/proto-error.js';
 import { identity } from '../policy/identities.js';
 import { shapeOfJson, shapeOfTree, vectorBytes, vectorChannelGroupJson } from '../../helpers/config-vectors.js';
+import { decodeError } from '../../helpers/expect-error.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -66,15 +66,6 @@ function leaves(group: ConfigGroupNode, path = '/Channel'): Record<string, strin
   return out;
 }
 
-function decodeError(run: () => unknown): string {
-  try {
-    run();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ProtoDecodeError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ProtoDecodeError');
-}
 
 describe('the channel config (configtx), checked against a real Fabric v2.5 genesis block', () => {
   const original = vectorConfigEnvelope();

@@ -3,21 +3,12 @@ import { blockDataHash, buildBlock, parseBlock } from '../../../src/protos/block
 import { buildChannelConfig } from '../../../src/protos/channel-config.js';
 import { buildConfigBlock, parseConfigBlock } from '../../../src/protos/config-block.js';
 import { computeTxId, HeaderType } from '../../../src/protos/envelope.js';
-import { ProtoDecodeError } from '../../../src/protos/proto-error.js';
 import { vectorBytes } from '../../helpers/config-vectors.js';
+import { decodeError } from '../../helpers/expect-error.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
 
-function decodeError(run: () => unknown): string {
-  try {
-    run();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ProtoDecodeError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ProtoDecodeError');
-}
 
 describe('the genesis block (common/genesis), checked against a real Fabric v2.5 block 0', () => {
   const bytes = vectorBytes('block0-config.pb');

@@ -10,9 +10,9 @@ import { parseConfigEnvelope, type ConfigGroupNode } from '../../../src/protos/c
 import { parseEnvelopeHeaders } from '../../../src/protos/envelope.js';
 import { parseBlock } from '../../../src/protos/block.js';
 import { buildMspConfig, parseMspConfig } from '../../../src/protos/msp-config.js';
-import { ProtoDecodeError } from '../../../src/protos/proto-error.js';
 import { groupAt, vectorBytes } from '../../helpers/config-vectors.js';
 import { makeTempDir, REPO_ROOT } from '../../helpers/repo.js';
+import { decodeError } from '../../helpers/expect-error.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -37,15 +37,6 @@ function edited(real: Uint8Array, edit: (config: msp.FabricMSPConfig, outer: msp
   return outer.serializeBinary();
 }
 
-function decodeError(run: () => unknown): string {
-  try {
-    run();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ProtoDecodeError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a ProtoDecodeError');
-}
 
 describe('msp.MSPConfig, checked against the MSPs of a real Fabric v2.5 genesis block', () => {
   it('reads each organization MSP and writes back the very same bytes', async () => {
