@@ -7,12 +7,8 @@
  */
 import { verify, X509Certificate } from 'node:crypto';
 import { systemClock } from '../../src/core/clock.js';
-import { CertificateAuthority } from '../../src/msp/certificate-authority.js';
-import { CRYPTOGEN_LOCATION } from '../../src/msp/distinguished-name.js';
-import { cryptogenNodeOUs } from '../../src/msp/msp-config.js';
 import { MspManager } from '../../src/msp/msp-manager.js';
-import { SigningIdentity } from '../../src/msp/signing-identity.js';
-import { X509Msp } from '../../src/msp/x509-msp.js';
+import { makeTestOrg } from '../helpers/test-orgs.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -21,20 +17,11 @@ function arg(name: string, fallback: number): number {
 const seconds = arg('seconds', 1);
 const rounds = arg('rounds', 5);
 
-const now = systemClock.nowMs();
-const ca = await CertificateAuthority.createRoot({ ...CRYPTOGEN_LOCATION, organization: 'org1.example.com', commonName: 'ca.org1.example.com' }, now);
-const user = await ca.issue({ subject: { ...CRYPTOGEN_LOCATION, organizationalUnit: 'client', commonName: 'User1@org1.example.com' }, profile: 'signing', nowMs: now });
-const signer = new SigningIdentity('Org1MSP', user.certificate, user.privateKey);
-const msp = await X509Msp.create({
-  mspId: 'Org1MSP',
-  rootCerts: [ca.certPem],
-  intermediateCerts: [],
-  tlsRootCerts: [],
-  tlsIntermediateCerts: [],
-  admins: [],
-  revocationList: [],
-  nodeOUs: cryptogenNodeOUs(ca.certPem),
-});
+// An organization made as cryptogen makes one (a CA with NodeOUs), and one of its clients.
+const org = await makeTestOrg('Org1MSP', 'org1.example.com');
+const user = await org.issue('User1@org1.example.com', 'client');
+const signer = user.signer;
+const msp = org.msp;
 const manager = new MspManager([msp], systemClock);
 
 const message = new Uint8Array(1024).fill(42); // about a proposal's size
