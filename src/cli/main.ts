@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isFabsimError } from '../core/errors.js';
 import { registerCryptoCommands } from './crypto-command.js';
+import { registerNodeCommands } from './node-command.js';
 
 /**
  * The `fabsim` command line. Each command group lives in its own file; this file wires them and
@@ -12,6 +13,7 @@ const program = new Command('fabsim')
   .exitOverride();
 
 registerCryptoCommands(program);
+registerNodeCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,259 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { parseNetworkConfig } from '../../../src/config/load-network-config.js';
+import { loadSigningIdentity, type SigningIdentity } from '../../../src/msp/signing-identity.js';
+import { generateCrypto } from '../../../src/net/generate-crypto.js';
+import { generateGenesisBlocks } from '../../../src/net/genesis-block.js';
+import { NodeProcess } from '../../../src/net/node-process.js';
+import type { ChainStatus } from '../../../src/orderer/chain-status.js';
+import { AtomicBroadcastConnection } from '../../../src/transport/grpc/atomic-broadcast-client.js';
+import type { ClientTlsMaterial } from '../../../src/transport/grpc/tls-credentials.js';
+import { freePort } from '../../helpers/free-port.js';
+import { makeTempDir, REPO_ROOT } from '../../helpers/repo.js';
+
+/**
+ * N real orderer processes (`fabsim node start`) on free ports of 127.0.0.1, from a temp network
+ * file with a short Raft tick, with crypto material and the genesis block of `mychannel` generated
+ * into a temp dir; each orderer joined to the channel through its admin API. `cleanup()` kills every
+ * process by PID and removes the temp dir: call it in afterAll/finally.
+ */
+
+export const CHANNEL = 'mychannel';
+const READY_MARKER = '"event":"ready"';
+
+export interface OrdererNetworkSettings {
+  readonly orderers?: number;
+  readonly batchTimeout?: string;
+  readonly maxMessageCount?: number;
+  readonly tickInterval?: string;
+  /** Raft snapshot interval (e.g. "64 KB"): small values make a restarted orderer catch up by snapshot and block pulling. */
+  readonly snapshotIntervalSize?: string;
+}
+
+export interface OrdererHandle {
+  readonly index: number;
+  readonly host: string;
+  readonly port: number;
+  readonly adminPort: number;
+  readonly dataDir: string;
+  readonly logFile: string;
+  process: NodeProcess | undefined;
+}
+
+export interface ChannelInfoResponse {
+  readonly name: string;
+  readonly height: number;
+  readonly raftId: number;
+  readonly raft: ChainStatus;
+}
+
+export class OrdererNetwork {
+  private readonly connections = new Set<AtomicBroadcastConnection>();
+
+  private constructor(
+    readonly dir: string,
+    readonly cryptoDir: string,
+    readonly configPath: string,
+    readonly genesisBlock: Uint8Array,
+    readonly nodes: readonly OrdererHandle[],
+    private readonly removeDir: () => void,
+  ) {}
+
+  static async create(prefix: string, s: OrdererNetworkSettings = {}): Promise<OrdererNetwork> {
+    const temp = makeTempDir(prefix);
+    try {
+      const count = s.orderers ?? 3;
+      const ports: number[] = [];
+      while (ports.length < count * 2) {
+        const p = await freePort();
+        if (!ports.includes(p)) ports.push(p);
+      }
+      const names = Array.from({ length: count }, (_, i) => (i === 0 ? 'orderer' : `orderer${i + 1}`));
+      const network = {
+        organizations: [
+          { name: 'OrdererOrg', mspId: 'OrdererMSP', domain: 'example.com', orderers: names.map((name, i) => ({ name, port: ports[i] })) },
+          { name: 'Org1', mspId: 'Org1MSP', domain: 'org1.example.com', peers: [{ name: 'peer0', port: 7051 }], users: ['User1'] },
+          { name: 'Org2', mspId: 'Org2MSP', domain: 'org2.example.com', peers: [{ name: 'peer0', port: 9051 }], users: ['User1'] },
+        ],
+        channels: [{ name: CHANNEL, organizations: ['Org1', 'Org2'] }],
+        orderer: {
+          batchTimeout: s.batchTimeout ?? '200ms',
+          batchSize: { maxMessageCount: s.maxMessageCount ?? 50 },
+          raft: { tickInterval: s.tickInterval ?? '100ms', electionTick: 10, heartbeatTick: 1, ...(s.snapshotIntervalSize ? { snapshotIntervalSize: s.snapshotIntervalSize } : {}) },
+        },
+      };
+      const text = stringify(network);
+      const configPath = join(temp.dir, 'network.yaml');
+      writeFileSync(configPath, text);
+      const config = parseNetworkConfig(text, configPath);
+      const cryptoDir = join(temp.dir, 'organizations');
+      await generateCrypto(config, cryptoDir, { force: false, nowMs: Date.now() - 60_000 });
+      const [genesis] = await generateGenesisBlocks(config, cryptoDir, { nowMs: Date.now() });
+      const nodes = names.map((name, i) => ({
+        index: i,
+        host: `${name}.example.com`,
+        port: ports[i]!,
+        adminPort: ports[count + i]!,
+        dataDir: join(temp.dir, 'data', `${name}.example.com`),
+        logFile: join(temp.dir, 'logs', `${name}.example.com.log`),
+        process: undefined,
+      }));
+      mkdirSync(join(temp.dir, 'logs'), { recursive: true });
+      return new OrdererNetwork(temp.dir, cryptoDir, configPath, genesis!.block, nodes, temp.cleanup);
+    } catch (err) {
+      temp.cleanup();
+      throw err;
+    }
+  }
+
+  node(i: number): OrdererHandle {
+    const n = this.nodes[i];
+    if (n === undefined) throw new Error(`no orderer #${i}`);
+    return n;
+  }
+
+  async start(i: number): Promise<NodeProcess> {
+    const n = this.node(i);
+    n.process = await NodeProcess.start({
+      name: n.host,
+      command: process.execPath,
+      args: [join(REPO_ROOT, 'bin/fabsim.mjs'), 'node', 'start', n.host, '--config', this.configPath, '--crypto', this.cryptoDir, '--data', n.dataDir, '--admin-port', String(n.adminPort)],
+      cwd: REPO_ROOT,
+      logFile: n.logFile,
+      readyMarker: READY_MARKER,
+      readyTimeoutMs: 60_000,
+    });
+    return n.process;
+  }
+
+  async startAll(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => this.start(n.index)));
+  }
+
+  /** SIGKILL by PID (a crash). */
+  async kill(i: number): Promise<void> {
+    await this.node(i).process?.kill();
+  }
+
+  /** SIGTERM by PID; resolves with the exit code. */
+  async stop(i: number): Promise<number | null> {
+    const p = this.node(i).process;
+    if (p === undefined) return null;
+    await p.stop();
+    return (await p.exited).code;
+  }
+
+  running(): OrdererHandle[] {
+    return this.nodes.filter((n) => n.process?.running === true);
+  }
+
+  /** A request to orderer i's channel participation API, as the orderer org's Admin (its TLS client certificate). */
+  admin(i: number, method: string, path: string, body?: Uint8Array): Promise<{ status: number; json: unknown }> {
+    const n = this.node(i);
+    const userTls = join(this.cryptoDir, 'ordererOrganizations', 'example.com', 'users', 'Admin@example.com', 'tls');
+    return new Promise((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: n.adminPort,
+          method,
+          path,
+          ca: readFileSync(join(userTls, 'ca.crt')),
+          cert: readFileSync(join(userTls, 'client.crt')),
+          key: readFileSync(join(userTls, 'client.key')),
+          headers: body ? { 'content-type': 'application/octet-stream', 'content-length': body.length } : {},
+          timeout: 10_000,
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? (JSON.parse(text) as unknown) : undefined }));
+        },
+      );
+      req.on('error', reject);
+      req.on('timeout', () => req.destroy(new Error(`admin request to ${n.host} timed out`)));
+      req.end(body ? Buffer.from(body) : undefined);
+    });
+  }
+
+  async join(i: number): Promise<void> {
+    const r = await this.admin(i, 'POST', '/participation/v1/channels', this.genesisBlock);
+    if (r.status !== 201) throw new Error(`joining ${this.node(i).host} to ${CHANNEL}: HTTP ${r.status} ${JSON.stringify(r.json)}`);
+  }
+
+  async channelInfo(i: number): Promise<ChannelInfoResponse | undefined> {
+    try {
+      const r = await this.admin(i, 'GET', `/participation/v1/channels/${CHANNEL}`);
+      return r.status === 200 ? (r.json as ChannelInfoResponse) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The index of the leader every running orderer agrees on, or undefined. */
+  async leader(): Promise<number | undefined> {
+    const running = this.running();
+    const infos = await Promise.all(running.map((n) => this.channelInfo(n.index)));
+    const leaders = infos.map((info) => info?.raft.leader);
+    const first = leaders[0];
+    if (first === undefined || first === 0 || !leaders.every((l) => l === first)) return undefined;
+    const idx = running.findIndex((_, k) => infos[k]?.raft.role === 'leader');
+    return idx < 0 ? undefined : running[idx]!.index;
+  }
+
+  async waitForLeader(timeoutMs = 30_000): Promise<number> {
+    let found: number | undefined;
+    await waitFor('a Raft leader all running orderers agree on', async () => (found = await this.leader()) !== undefined, timeoutMs);
+    return found!;
+  }
+
+  async waitForHeight(i: number, height: number, timeoutMs = 30_000): Promise<void> {
+    await waitFor(`${this.node(i).host} at height ${height}`, async () => ((await this.channelInfo(i))?.height ?? -1) >= height, timeoutMs);
+  }
+
+  /** The TLS material a client uses: trusts the orderer TLS CA (no client certificate). */
+  clientTls(): ClientTlsMaterial {
+    return { serverCaPems: [readFileSync(join(this.cryptoDir, 'ordererOrganizations', 'example.com', 'tlsca', 'tlsca.example.com-cert.pem'), 'utf8')] };
+  }
+
+  connect(i: number): AtomicBroadcastConnection {
+    const c = new AtomicBroadcastConnection(`127.0.0.1:${this.node(i).port}`, this.clientTls());
+    this.connections.add(c);
+    return c;
+  }
+
+  user(org: 'org1' | 'org2', name: 'User1' | 'Admin' = 'User1'): Promise<SigningIdentity> {
+    const msp = join(this.cryptoDir, 'peerOrganizations', `${org}.example.com`, 'users', `${name}@${org}.example.com`, 'msp');
+    return loadSigningIdentity(msp, org === 'org1' ? 'Org1MSP' : 'Org2MSP');
+  }
+
+  ordererIdentity(i: number): Promise<SigningIdentity> {
+    return loadSigningIdentity(join(this.cryptoDir, 'ordererOrganizations', 'example.com', 'orderers', this.node(i).host, 'msp'), 'OrdererMSP');
+  }
+
+  log(i: number): string {
+    try {
+      return readFileSync(this.node(i).logFile, 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** Kills every process by PID, closes clients, removes the temp dir. */
+  async cleanup(options: { keepDir?: boolean } = {}): Promise<void> {
+    for (const c of this.connections) c.close();
+    await Promise.all(this.nodes.map((n) => n.process?.kill()));
+    if (!options.keepDir) this.removeDir();
+  }
+}
+
+/** Polls `condition` (every 50 ms) until it holds; fails naming `what` after `timeoutMs`. */
+export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
