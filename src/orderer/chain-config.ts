@@ -1,3 +1,5 @@
+import { bytesEqual } from '../core/bytes.js';
+import { decodeCertificatePem } from '../msp/pem.js';
 import type { RaftConsenter, RaftOptions } from '../protos/etcdraft-metadata.js';
 import { parseConfigBlock } from '../protos/config-block.js';
 import type { NodeId } from '../raft/raft-types.js';
@@ -30,6 +32,8 @@ export function chainConfigFromBlock(configBlock: Uint8Array): ChainConfig {
 
 /** The Raft node id of the consenter whose TLS server certificate is `serverTlsCertPem`, or undefined. */
 export function consenterIdOf(config: ChainConfig, serverTlsCertPem: string): NodeId | undefined {
-  const i = config.consenters.findIndex((c) => c.serverTlsCert.trim() === serverTlsCertPem.trim());
+  // Compare the certificates, not their PEM text (line endings and trailing text may differ).
+  const der = decodeCertificatePem(serverTlsCertPem, 'the orderer TLS certificate');
+  const i = config.consenters.findIndex((c) => bytesEqual(decodeCertificatePem(c.serverTlsCert, `consenter ${c.host}:${c.port}`), der));
   return i < 0 ? undefined : i + 1;
 }

@@ -28,6 +28,8 @@ describe('chainConfigFromBlock: the chain settings of the real genesis block (ge
     const config = chainConfigFromBlock(real.genesisBlock);
     expect(consenterIdOf(config, config.consenters[1]!.serverTlsCert)).toBe(2);
     expect(consenterIdOf(config, '-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----')).toBeUndefined();
+    // the same certificate with CRLF line endings is the same consenter
+    expect(consenterIdOf(config, config.consenters[2]!.serverTlsCert.replaceAll('\n', '\r\n'))).toBe(3);
   });
 
   it('refuses a block that is not a config block', () => {
