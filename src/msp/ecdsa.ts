@@ -27,6 +27,23 @@ export function verifyEcdsa(publicKey: KeyObject, message: Uint8Array, signature
   return verify('sha256', message, { key: publicKey, dsaEncoding: 'der' }, signature) ? 'valid' : 'mismatch';
 }
 
+/** verifyEcdsa's signature, for callers that let the verification run elsewhere (see verifyEcdsaInThreadPool). */
+export type AsyncSignatureVerifier = (publicKey: KeyObject, message: Uint8Array, signature: Uint8Array) => Promise<SignatureVerdict>;
+
+/**
+ * verifyEcdsa with the curve arithmetic on libuv's thread pool (node:crypto's verify with a
+ * callback), so a process that checks many signatures (an orderer's Broadcast, a committer) keeps
+ * its event loop free and uses more than one core. Same checks, same verdicts.
+ */
+export const verifyEcdsaInThreadPool: AsyncSignatureVerifier = (publicKey, message, signature) => {
+  const parts = parseDerSignature(signature);
+  if (!parts) return Promise.resolve('malformed');
+  if (!isLowS(parts)) return Promise.resolve('high-s');
+  return new Promise((resolve) => {
+    verify('sha256', message, { key: publicKey, dsaEncoding: 'der' }, signature, (err, ok) => resolve(err === null && ok ? 'valid' : 'mismatch'));
+  });
+};
+
 /** The verdict as an error, for callers that must refuse (e.g. the orderer's Broadcast). */
 export function signatureError(verdict: Exclude<SignatureVerdict, 'valid'>, signer: string): MspError {
   switch (verdict) {

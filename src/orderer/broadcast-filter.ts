@@ -3,7 +3,9 @@ import { isFabsimError } from '../core/errors.js';
 import { describeHeaderType, HeaderType, parseChannelHeader, parseEnvelope, parsePayload, type ChannelHeader, type Envelope } from '../protos/envelope.js';
 import type { StatusName } from '../protos/seek-info.js';
 import { parseSignatureHeader } from '../protos/signature-header.js';
-import { checkSigner, PolicyPath, summarizeCreator, type ChannelRegistry, type ChannelResources } from './channel-resources.js';
+import type { AsyncSignatureVerifier } from '../msp/ecdsa.js';
+import type { SignedData } from '../msp/signed-data.js';
+import { checkSigner, checkSignerAsync, PolicyPath, summarizeCreator, type ChannelRegistry, type ChannelResources, type SignerCheck } from './channel-resources.js';
 
 /**
  * The checks an orderer runs on every envelope a client broadcasts, before ordering it: Fabric's
@@ -30,7 +32,8 @@ import { checkSigner, PolicyPath, summarizeCreator, type ChannelRegistry, type C
  * Not the orderer's job: replay. The orderer orders a resubmitted envelope again; committing peers
  * mark the second copy DUPLICATE_TXID (Fabric docs "Transaction flow"), so no tx-ID index is kept here.
  *
- * A pure function of (bytes, registry, clock): no I/O, and the time comes from the clock.
+ * A pure function of (bytes, registry, clock): no I/O, and the time comes from the clock; the
+ * async variant only hands step 7's signature verification to the injected verifier.
  */
 
 /** The statuses Broadcast refuses an envelope with. */
@@ -50,6 +53,39 @@ export type BroadcastVerdict =
   | { readonly ok: false; readonly status: BroadcastRejectStatus; readonly info: string; readonly channelId: string | undefined };
 
 export function filterBroadcast(bytes: Uint8Array, registry: ChannelRegistry, clock: Clock): BroadcastVerdict {
+  const screened = screenBroadcast(bytes, registry, clock);
+  if (!screened.ok) return screened;
+  return concludeBroadcast(screened, checkSigner(screened.resources, screened.signed, PolicyPath.CHANNEL_WRITERS, screened.who));
+}
+
+/**
+ * filterBroadcast with step 7's signature verified by `verify` (the orderer passes the thread-pool
+ * verifier, so Broadcast's signature checks use every core): the same checks in the same order.
+ */
+export async function filterBroadcastAsync(bytes: Uint8Array, registry: ChannelRegistry, clock: Clock, verify: AsyncSignatureVerifier): Promise<BroadcastVerdict> {
+  const screened = screenBroadcast(bytes, registry, clock);
+  if (!screened.ok) return screened;
+  return concludeBroadcast(screened, await checkSignerAsync(screened.resources, screened.signed, PolicyPath.CHANNEL_WRITERS, screened.who, verify));
+}
+
+/** An envelope that passed steps 1 to 6, with what step 7 needs. */
+interface ScreenedEnvelope {
+  readonly ok: true;
+  readonly resources: ChannelResources;
+  readonly signed: SignedData;
+  readonly who: string;
+  readonly envelope: Uint8Array;
+  readonly channelHeader: ChannelHeader;
+}
+
+function concludeBroadcast(screened: ScreenedEnvelope, check: SignerCheck): BroadcastVerdict {
+  const { resources, channelHeader } = screened;
+  if (!check.ok) return reject('FORBIDDEN', resources.channelId, `permission denied: ${check.reason}`);
+  return { ok: true, channelId: resources.channelId, envelope: screened.envelope, headerType: channelHeader.type, txId: channelHeader.txId, configSequence: resources.sequence };
+}
+
+/** Steps 1 to 6. */
+function screenBroadcast(bytes: Uint8Array, registry: ChannelRegistry, clock: Clock): ScreenedEnvelope | Extract<BroadcastVerdict, { ok: false }> {
   // 1. Parse down to the channel header (Fabric's protoutil.ChannelHeader).
   let envelope: Envelope;
   let channelHeader: ChannelHeader;
@@ -103,11 +139,11 @@ export function filterBroadcast(bytes: Uint8Array, registry: ChannelRegistry, cl
     );
   }
 
-  return checkCreator(resources, envelope, signatureHeaderBytes, bytes, channelHeader, clock);
+  return screenCreator(resources, envelope, signatureHeaderBytes, bytes, channelHeader, clock);
 }
 
-/** Steps 6 and 7: who signed, and may they write. */
-function checkCreator(resources: ChannelResources, envelope: Envelope, signatureHeaderBytes: Uint8Array, bytes: Uint8Array, channelHeader: ChannelHeader, clock: Clock): BroadcastVerdict {
+/** Step 6: who claims to have signed, and is their certificate still valid. */
+function screenCreator(resources: ChannelResources, envelope: Envelope, signatureHeaderBytes: Uint8Array, bytes: Uint8Array, channelHeader: ChannelHeader, clock: Clock): ScreenedEnvelope | Extract<BroadcastVerdict, { ok: false }> {
   const { channelId } = resources;
   let creator: Uint8Array;
   try {
@@ -125,12 +161,10 @@ function checkCreator(resources: ChannelResources, envelope: Envelope, signature
       `broadcast client identity expired: the certificate of ${summary.description} expired at ${iso(summary.expiresAtMs)} and it is now ${iso(nowMs)}; enroll a new identity and sign with it`,
     );
   }
-  const check = checkSigner(resources, { identity: creator, data: envelope.payload, signature: envelope.signature }, PolicyPath.CHANNEL_WRITERS, summary.description);
-  if (!check.ok) return reject('FORBIDDEN', channelId, `permission denied: ${check.reason}`);
-  return { ok: true, channelId, envelope: bytes, headerType: channelHeader.type, txId: channelHeader.txId, configSequence: resources.sequence };
+  return { ok: true, resources, signed: { identity: creator, data: envelope.payload, signature: envelope.signature }, who: summary.description, envelope: bytes, channelHeader };
 }
 
-function reject(status: BroadcastRejectStatus, channelId: string | undefined, info: string): BroadcastVerdict {
+function reject(status: BroadcastRejectStatus, channelId: string | undefined, info: string): Extract<BroadcastVerdict, { ok: false }> {
   return { ok: false, status, info, channelId };
 }
 

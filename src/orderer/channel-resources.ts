@@ -1,7 +1,8 @@
 import type { Clock } from '../core/clock.js';
 import { isFabsimError } from '../core/errors.js';
 import { Certificate } from '../msp/certificate.js';
-import { signatureError, verifyEcdsa } from '../msp/ecdsa.js';
+import { signatureError, verifyEcdsa, type AsyncSignatureVerifier, type SignatureVerdict } from '../msp/ecdsa.js';
+import type { ValidatedIdentity } from '../msp/identity.js';
 import { MspManager, toPolicyIdentity } from '../msp/msp-manager.js';
 import { validSigners, type SignedData } from '../msp/signed-data.js';
 import { X509Msp } from '../msp/x509-msp.js';
@@ -189,14 +190,30 @@ export type SignerCheck =
  * the three into "policy not satisfied"; fabsim tells them apart in `reason`.
  */
 export function checkSigner(resources: ChannelResources, signed: SignedData, path: string, who: string): SignerCheck {
-  let identity;
+  const creator = validateCreator(resources, signed, who);
+  if (!creator.ok) return creator;
+  return authorizeSigner(resources, creator.identity, verifyEcdsa(creator.identity.certificate.publicKey, signed.data, signed.signature), path, who);
+}
+
+/** checkSigner with the signature verified by `verify` (e.g. on the thread pool); same checks, same order, same reasons. */
+export async function checkSignerAsync(resources: ChannelResources, signed: SignedData, path: string, who: string, verify: AsyncSignatureVerifier): Promise<SignerCheck> {
+  const creator = validateCreator(resources, signed, who);
+  if (!creator.ok) return creator;
+  return authorizeSigner(resources, creator.identity, await verify(creator.identity.certificate.publicKey, signed.data, signed.signature), path, who);
+}
+
+/** First check: the creator is valid in a channel MSP. */
+function validateCreator(resources: ChannelResources, signed: SignedData, who: string): { readonly ok: true; readonly identity: ValidatedIdentity } | Extract<SignerCheck, { ok: false }> {
   try {
-    identity = resources.mspManager.validateSerialized(signed.identity);
+    return { ok: true, identity: resources.mspManager.validateSerialized(signed.identity) };
   } catch (err) {
     if (!isFabsimError(err)) throw err;
     return { ok: false, refusal: 'creator-invalid', reason: `the creator ${who} is not a valid member of channel ${resources.channelId}: ${err.message}` };
   }
-  const verdict = verifyEcdsa(identity.certificate.publicKey, signed.data, signed.signature);
+}
+
+/** Second and third checks: the signature verified, and the creator satisfies the policy at `path`. */
+function authorizeSigner(resources: ChannelResources, identity: ValidatedIdentity, verdict: SignatureVerdict, path: string, who: string): SignerCheck {
   if (verdict !== 'valid') {
     return { ok: false, refusal: 'signature-invalid', reason: `the envelope's signature is not valid: ${signatureError(verdict, who).message}` };
   }

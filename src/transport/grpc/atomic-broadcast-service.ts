@@ -3,7 +3,8 @@ import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { Clock } from '../../core/clock.js';
 import { messageOf } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import { filterBroadcast } from '../../orderer/broadcast-filter.js';
+import { verifyEcdsaInThreadPool, type AsyncSignatureVerifier } from '../../msp/ecdsa.js';
+import { filterBroadcastAsync, type BroadcastVerdict } from '../../orderer/broadcast-filter.js';
 import type { ChannelRegistry } from '../../orderer/channel-resources.js';
 import { deliverBlocks, type BlockSource } from '../../orderer/deliver-handler.js';
 import { planDeliver } from '../../orderer/deliver-seek.js';
@@ -29,6 +30,8 @@ export interface AtomicBroadcastOptions {
   readonly channels: ServedChannels;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Verifies Broadcast signatures; default: on libuv's thread pool. */
+  readonly verify?: AsyncSignatureVerifier;
 }
 
 type Stream = ServerDuplexStream<Uint8Array, Uint8Array>;
@@ -36,10 +39,11 @@ type Stream = ServerDuplexStream<Uint8Array, Uint8Array>;
 /**
  * `orderer.AtomicBroadcast` (orderer/ab.proto), Fabric's client-facing ordering service:
  *
- * - Broadcast: every Envelope is checked (filterBroadcast) and, if it passes, handed to its
+ * - Broadcast: every Envelope is checked (filterBroadcastAsync) and, if it passes, handed to its
  *   channel's chain; the answer is one BroadcastResponse per envelope, in the order the envelopes
- *   came. A rejection does not end the stream (as Fabric's broadcast handler). Envelopes are handed
- *   to the chain in arrival order while earlier answers are still pending (pipelining).
+ *   came. A rejection does not end the stream (as Fabric's broadcast handler). Envelopes are
+ *   checked concurrently but handed to the chain in arrival order while earlier answers are still
+ *   pending (pipelining).
  * - Deliver: each request Envelope (a signed SeekInfo) is planned (planDeliver) and served
  *   (deliverBlocks) from the chain's block store, one request after the other; the stream ends when
  *   the client has closed its side and the last request is served. A cancelled stream stops at once.
@@ -58,52 +62,42 @@ export function atomicBroadcastService(o: AtomicBroadcastOptions): GrpcService {
 const MAX_PENDING_PER_STREAM = 256;
 
 function serveBroadcast(call: Stream, o: AtomicBroadcastOptions): void {
-  const queue: Uint8Array[] = [];
+  let handedOver: Promise<void> = Promise.resolve();
   let answers: Promise<void> = Promise.resolve();
   let unanswered = 0;
-  let pumping = false;
   let paused = false;
   let ended = false;
   const finishIfDone = (): void => {
-    if (ended && !pumping && queue.length === 0 && unanswered === 0) call.end();
-  };
-  const maybeResume = (): void => {
-    if (paused && queue.length + unanswered <= MAX_PENDING_PER_STREAM / 2) {
-      paused = false;
-      call.resume();
-    }
-  };
-  // One envelope at a time, yielding to the event loop after each check: signature checks are CPU
-  // work, and the Raft ticks and heartbeats of this process must not wait behind a burst of them.
-  const pump = async (): Promise<void> => {
-    if (pumping) return;
-    pumping = true;
-    for (let envelope = queue.shift(); envelope !== undefined; envelope = queue.shift()) {
-      unanswered++;
-      const answer = orderOne(envelope, o);
-      answers = answers
-        .then(async () => {
-          const response = await answer;
-          if (!call.cancelled) await writeWithBackpressure(call, buildBroadcastResponse(response));
-        })
-        .catch((err: unknown) => o.logger.warn('broadcast answer not written', { error: messageOf(err) }))
-        .finally(() => {
-          unanswered--;
-          maybeResume();
-          finishIfDone();
-        });
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-    pumping = false;
-    finishIfDone();
+    if (ended && unanswered === 0) call.end();
   };
   call.on('data', (envelope: Uint8Array) => {
-    queue.push(envelope);
-    if (!paused && queue.length + unanswered > MAX_PENDING_PER_STREAM) {
+    unanswered++;
+    if (!paused && unanswered > MAX_PENDING_PER_STREAM) {
       paused = true;
       call.pause();
     }
-    void pump();
+    // Checks run concurrently (signatures on the thread pool); envelopes reach the chain, and
+    // answers reach the client, in arrival order.
+    const verdict = filterBroadcastAsync(envelope, o.channels.registry, o.clock, o.verify ?? verifyEcdsaInThreadPool);
+    const handed = handedOver.then(() => verdict).then((v) => ({ answer: handToChain(v, o) }));
+    handedOver = handed.then(
+      () => undefined,
+      () => undefined,
+    );
+    answers = answers
+      .then(async () => {
+        const response = await (await handed).answer;
+        if (!call.cancelled) await writeWithBackpressure(call, buildBroadcastResponse(response));
+      })
+      .catch((err: unknown) => o.logger.warn('broadcast answer not written', { error: messageOf(err) }))
+      .finally(() => {
+        unanswered--;
+        if (paused && unanswered <= MAX_PENDING_PER_STREAM / 2) {
+          paused = false;
+          call.resume();
+        }
+        finishIfDone();
+      });
   });
   call.on('end', () => {
     ended = true;
@@ -112,8 +106,8 @@ function serveBroadcast(call: Stream, o: AtomicBroadcastOptions): void {
   call.on('error', () => undefined); // a client that went away: nothing left to answer
 }
 
-async function orderOne(envelope: Uint8Array, o: AtomicBroadcastOptions): Promise<{ status: StatusName; info: string }> {
-  const verdict = filterBroadcast(envelope, o.channels.registry, o.clock);
+/** Hands a checked envelope to its chain (synchronously, so arrival order is kept) and resolves with the answer. */
+async function handToChain(verdict: BroadcastVerdict, o: AtomicBroadcastOptions): Promise<{ status: StatusName; info: string }> {
   if (!verdict.ok) return { status: verdict.status, info: verdict.info };
   const chain = o.channels.chainOf(verdict.channelId);
   if (chain === undefined) return { status: 'SERVICE_UNAVAILABLE', info: `channel ${verdict.channelId} has no running chain on this orderer; retry, or send to another orderer` };

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/core/clock.js';
 import { encodeDerSignature, flipS, parseDerSignature } from '../../../src/msp/ecdsa-signature.js';
 import type { SigningIdentity } from '../../../src/msp/signing-identity.js';
-import { filterBroadcast, type BroadcastVerdict } from '../../../src/orderer/broadcast-filter.js';
+import { verifyEcdsaInThreadPool } from '../../../src/msp/ecdsa.js';
+import { filterBroadcast, filterBroadcastAsync, type BroadcastVerdict } from '../../../src/orderer/broadcast-filter.js';
 import { MapChannelRegistry, type ChannelResources } from '../../../src/orderer/channel-resources.js';
 import { buildChannelHeader, buildEnvelope, buildPayload, HeaderType, parseChannelHeader, parseEnvelope, parsePayload } from '../../../src/protos/envelope.js';
 import { buildSerializedIdentity } from '../../../src/protos/identity.js';
@@ -169,5 +170,21 @@ describe('filterBroadcast: Fabric msgprocessor checks on a broadcast envelope', 
     expectRejected(filter(buildEnvelope({ payload, signature: user1.sign(payload) })), 'BAD_REQUEST', /common\.ChannelHeader/);
     const badSignatureHeader = buildPayload({ header: { channelHeader: buildChannelHeader({ type: HeaderType.ENDORSER_TRANSACTION, channelId: 'mychannel' }), signatureHeader: new Uint8Array([0xff, 0xff]) }, data: new Uint8Array() });
     expectRejected(filter(buildEnvelope({ payload: badSignatureHeader, signature: user1.sign(badSignatureHeader) })), 'BAD_REQUEST', /could not read its signature header/);
+  });
+
+  it('filterBroadcastAsync (signatures on the thread pool) gives the same verdict as filterBroadcast, including for bad signatures', async () => {
+    const payload = payloadBytes(user1, mychannel, NOW);
+    const other = payloadBytes(user1, { channelId: 'mychannel', data: new TextEncoder().encode('another transaction') }, NOW);
+    const highS = encodeDerSignature(flipS(parseDerSignature(user1.sign(payload))!));
+    const cases = [
+      signedEnvelope(user1, mychannel, NOW),
+      buildEnvelope({ payload: other, signature: user1.sign(payload) }),
+      buildEnvelope({ payload, signature: highS }),
+      buildEnvelope({ payload, signature: new Uint8Array([0x30, 0x01]) }),
+      signedEnvelope(user1, { channelId: 'nochannel' }, NOW),
+    ];
+    const verdicts = await Promise.all(cases.map((bytes) => filterBroadcastAsync(bytes, fx.registry, fx.clock, verifyEcdsaInThreadPool)));
+    expect(verdicts.map((v) => v.ok)).toEqual([true, false, false, false, false]);
+    expect(verdicts).toEqual(cases.map((bytes) => filter(bytes)));
   });
 });
