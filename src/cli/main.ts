@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { isFabsimError } from '../core/errors.js';
+import { registerChannelCommands } from './channel-command.js';
 import { registerCryptoCommands } from './crypto-command.js';
 import { registerNodeCommands } from './node-command.js';
 
@@ -14,6 +15,7 @@ const program = new Command('fabsim')
 
 registerCryptoCommands(program);
 registerNodeCommands(program);
+registerChannelCommands(program);
 
 try {
   await program.parseAsync(process.argv);
