@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { FabsimError } from '../core/errors.js';
 import { DEFAULT_CONFIG_PATH, loadNetworkConfig } from '../config/load-network-config.js';
@@ -42,9 +42,7 @@ function parsePort(v: string): number {
 export function participationClientFor(o: CommonOptions): ParticipationClient {
   const config = loadNetworkConfig(o.config);
   const spec = resolveOrdererNode(config, o.orderer, { cryptoDir: o.crypto, ...(o.adminPort ? { adminPort: o.adminPort } : {}) });
-  // <crypto>/ordererOrganizations/<domain>/orderers/<host>
-  const orgDir = dirname(dirname(spec.nodeDir));
-  const domain = basename(orgDir);
+  const { orgDir, domain } = spec;
   const files = {
     ca: join(orgDir, 'tlsca', `tlsca.${domain}-cert.pem`),
     cert: join(orgDir, 'users', `Admin@${domain}`, 'tls', 'client.crt'),

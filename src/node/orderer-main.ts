@@ -37,6 +37,9 @@ export interface OrdererNodeSpec {
   readonly adminPort: number;
   readonly mspId: string;
   /** <crypto>/ordererOrganizations/<domain>/orderers/<host> */
+  /** The orderer organization's cryptogen folder (ordererOrganizations/<domain>) and its domain. */
+  readonly orgDir: string;
+  readonly domain: string;
   readonly nodeDir: string;
   readonly dataDir: string;
   /** TLS CAs of every organization: a client certificate, when presented, must chain to one. */
@@ -69,6 +72,8 @@ export function resolveOrdererNode(config: NetworkConfig, host: string, o: { cry
     port: found.node.port,
     adminPort: o.adminPort ?? found.node.port + 3,
     mspId: found.org.mspId,
+    orgDir,
+    domain: found.org.domain,
     nodeDir,
     dataDir: o.dataDir ?? join('.fabsim', 'data', host),
     tlsCaPems,

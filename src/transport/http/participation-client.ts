@@ -85,7 +85,22 @@ export class ParticipationClient {
     });
   }
 
-  private send(method: string, path: string, body?: Uint8Array, allowed: readonly number[] = []): Promise<{ status: number; json: unknown }> {
+  /** Refuses any HTTP status outside 2xx and `allowed`, with the server's error text. */
+  private async send(method: string, path: string, body?: Uint8Array, allowed: readonly number[] = []): Promise<{ status: number; json: unknown; text: string }> {
+    const r = await this.request(method, path, body);
+    if ((r.status >= 200 && r.status < 300) || allowed.includes(r.status)) return r;
+    const serverText = (r.json as { error?: unknown } | undefined)?.error;
+    const why = typeof serverText === 'string' ? serverText : r.text.trim() || 'no error text';
+    throw new ParticipationClientError('ADMIN_REQUEST_REJECTED', `the orderer admin API at ${this.address} refused ${method} ${path} (HTTP ${r.status}): ${why}`, {
+      context: { address: this.address, method, path, status: r.status },
+    });
+  }
+
+  /**
+   * One request, answered with whatever HTTP status the server gave (`json` is undefined when the
+   * body is not JSON). Throws ParticipationClientError only when no answer came: unreachable, TLS, timeout.
+   */
+  request(method: string, path: string, body?: Uint8Array): Promise<{ status: number; json: unknown; text: string }> {
     const o = this.o;
     const servername = o.servername ?? o.host;
     const nodeName = o.nodeName ?? servername;
@@ -118,14 +133,7 @@ export class ParticipationClient {
             } catch {
               json = undefined;
             }
-            if ((status >= 200 && status < 300) || allowed.includes(status)) return resolve({ status, json });
-            const serverText = (json as { error?: unknown } | undefined)?.error;
-            const why = typeof serverText === 'string' ? serverText : text.trim() || 'no error text';
-            reject(
-              new ParticipationClientError('ADMIN_REQUEST_REJECTED', `the orderer admin API at ${this.address} refused ${method} ${path} (HTTP ${status}): ${why}`, {
-                context: { ...context, status },
-              }),
-            );
+            resolve({ status, json, text });
           });
         },
       );

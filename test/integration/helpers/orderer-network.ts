@@ -1,5 +1,4 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { parseNetworkConfig } from '../../../src/config/load-network-config.js';
@@ -12,6 +11,7 @@ import { AtomicBroadcastConnection } from '../../../src/transport/grpc/atomic-br
 import type { ClientTlsMaterial } from '../../../src/transport/grpc/tls-credentials.js';
 import { freePort } from '../../helpers/free-port.js';
 import { makeTempDir, REPO_ROOT } from '../../helpers/repo.js';
+import { ParticipationClient } from '../../../src/transport/http/participation-client.js';
 
 /**
  * N real orderer processes (`fabsim node start`) on free ports of 127.0.0.1, from a temp network
@@ -153,29 +153,9 @@ export class OrdererNetwork {
   admin(i: number, method: string, path: string, body?: Uint8Array): Promise<{ status: number; json: unknown }> {
     const n = this.node(i);
     const userTls = join(this.cryptoDir, 'ordererOrganizations', 'example.com', 'users', 'Admin@example.com', 'tls');
-    return new Promise((resolve, reject) => {
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port: n.adminPort,
-          method,
-          path,
-          ca: readFileSync(join(userTls, 'ca.crt')),
-          cert: readFileSync(join(userTls, 'client.crt')),
-          key: readFileSync(join(userTls, 'client.key')),
-          headers: body ? { 'content-type': 'application/octet-stream', 'content-length': body.length } : {},
-          timeout: 10_000,
-        },
-        (res) => {
-          let text = '';
-          res.on('data', (c: Buffer) => (text += c.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? (JSON.parse(text) as unknown) : undefined }));
-        },
-      );
-      req.on('error', reject);
-      req.on('timeout', () => req.destroy(new Error(`admin request to ${n.host} timed out`)));
-      req.end(body ? Buffer.from(body) : undefined);
-    });
+    const read = (f: string): string => readFileSync(join(userTls, f), 'utf8');
+    const client = new ParticipationClient({ host: '127.0.0.1', port: n.adminPort, servername: n.host, caPem: read('ca.crt'), certPem: read('client.crt'), keyPem: read('client.key'), timeoutMs: 10_000 });
+    return client.request(method, path, body);
   }
 
   async join(i: number): Promise<void> {
