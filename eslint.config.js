@@ -9,7 +9,7 @@ import { builtinModules } from 'node:module';
 const src = (layer) => `./src/${layer}`;
 
 /** Every folder under src/ (DESIGN.md "Layers and folders", plus config for the network file schema). */
-const layers = ['core', 'protos', 'msp', 'policy', 'raft', 'storage', 'ledger', 'orderer', 'peer', 'transport', 'sim', 'node', 'net', 'config', 'cli'];
+const layers = ['core', 'protos', 'msp', 'policy', 'raft', 'storage', 'ledger', 'common', 'orderer', 'peer', 'transport', 'sim', 'node', 'net', 'config', 'cli'];
 
 /** Layers below `src/` and what each may NOT import (import/no-restricted-paths zones). */
 const zones = [
@@ -19,13 +19,16 @@ const zones = [
   { target: src('raft'), from: './src', except: ['./core', './raft'], message: 'raft imports only core (DESIGN.md).' },
   { target: src('policy'), from: './src', except: ['./core', './policy'], message: 'policy imports only core (DESIGN.md).' },
   // orderer and peer see interfaces only, never a concrete transport, store, simulator or root.
-  ...['orderer', 'peer'].flatMap((layer) =>
+  ...['common', 'orderer', 'peer'].flatMap((layer) =>
     ['transport/grpc', 'storage/level-kv-store.ts', 'sim', 'node', 'net', 'cli'].map((from) => ({
       target: src(layer),
       from: src(from),
       message: `${layer} sees interfaces only; composition roots choose ${from} (DESIGN.md).`,
     })),
   ),
+  // common (what Fabric keeps in common/: channel config resources, the Deliver service) serves both
+  // orderer and peer, so it imports neither.
+  { target: src('common'), from: [src('orderer'), src('peer')], message: 'common is shared by orderer and peer and imports neither.' },
   // Nothing imports cli; only cli imports net.
   { target: layers.filter((l) => l !== 'cli').map(src), from: src('cli'), message: 'nothing imports cli (DESIGN.md).' },
   // config (the network file schema) is read by roots and the launcher; it imports only core.

@@ -6,7 +6,7 @@ import { decodeCertificatePem } from '../msp/pem.js';
 import type { BlockPuller } from '../orderer/block-puller.js';
 import type { BlockSigner } from '../orderer/block-signer.js';
 import { chainConfigFromBlock, consenterIdOf, type ChainConfig } from '../orderer/chain-config.js';
-import { channelResourcesFromBlock, MapChannelRegistry } from '../orderer/channel-resources.js';
+import { channelResourcesFromBlock, MapChannelRegistry } from '../common/channel-resources.js';
 import type { ClusterEndpoint, ClusterTransport } from '../orderer/cluster-transport.js';
 import { RaftChain } from '../orderer/raft-chain.js';
 import type { Scheduler } from '../orderer/scheduler.js';

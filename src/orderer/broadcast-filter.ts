@@ -5,7 +5,7 @@ import type { StatusName } from '../protos/seek-info.js';
 import { parseSignatureHeader } from '../protos/signature-header.js';
 import type { AsyncSignatureVerifier } from '../msp/ecdsa.js';
 import type { SignedData } from '../msp/signed-data.js';
-import { checkSigner, checkSignerAsync, PolicyPath, summarizeCreator, type ChannelRegistry, type ChannelResources, type SignerCheck } from './channel-resources.js';
+import { checkSigner, checkSignerAsync, PolicyPath, summarizeCreator, type ChannelRegistry, type ChannelResources, type SignerCheck } from '../common/channel-resources.js';
 
 /**
  * The checks an orderer runs on every envelope a client broadcasts, before ordering it: Fabric's

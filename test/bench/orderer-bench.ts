@@ -12,7 +12,7 @@ import { parseBlock } from '../../src/protos/block.js';
 import { SEEK_FOREVER } from '../../src/protos/seek-info.js';
 import { buildSeekEnvelope } from '../../src/transport/grpc/grpc-block-puller.js';
 import { CHANNEL, OrdererNetwork } from '../integration/helpers/orderer-network.js';
-import { signedEnvelope } from '../unit/orderer/channel-fixture.js';
+import { signedEnvelope } from '../helpers/channel-fixture.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

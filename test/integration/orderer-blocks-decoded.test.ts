@@ -14,7 +14,7 @@ import { parseEtcdRaftBlockMetadata } from '../../src/protos/etcdraft-block-meta
 import { HeaderType } from '../../src/protos/envelope.js';
 import { buildSeekEnvelope } from '../../src/transport/grpc/grpc-block-puller.js';
 import { vectorBytes } from '../helpers/config-vectors.js';
-import { signedEnvelope } from '../unit/orderer/channel-fixture.js';
+import { signedEnvelope } from '../helpers/channel-fixture.js';
 import { CHANNEL, OrdererNetwork } from './helpers/orderer-network.js';
 
 const ENVELOPES = 5;

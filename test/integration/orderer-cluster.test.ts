@@ -12,7 +12,7 @@ import { blockDataHash, blockHeaderHash, parseBlock, type Block } from '../../sr
 import { parseChannelHeader, parseEnvelope, parsePayload } from '../../src/protos/envelope.js';
 import { SEEK_FOREVER } from '../../src/protos/seek-info.js';
 import { buildSeekEnvelope } from '../../src/transport/grpc/grpc-block-puller.js';
-import { signedEnvelope } from '../unit/orderer/channel-fixture.js';
+import { signedEnvelope } from '../helpers/channel-fixture.js';
 import { CHANNEL, OrdererNetwork, waitFor } from './helpers/orderer-network.js';
 
 let net: OrdererNetwork;

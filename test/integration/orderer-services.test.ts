@@ -25,7 +25,7 @@ import { startGrpcServer, type RunningGrpcServer } from '../../src/transport/grp
 import { optionalClientCertServerCredentials, type ClientTlsMaterial } from '../../src/transport/grpc/tls-credentials.js';
 import { ParticipationError, startParticipationApi, type RunningParticipationApi } from '../../src/transport/http/participation-api.js';
 import { makeTestOrg } from '../helpers/test-orgs.js';
-import { makeChannelFixture, signedEnvelope, type ChannelFixture } from '../unit/orderer/channel-fixture.js';
+import { makeChannelFixture, signedEnvelope, type ChannelFixture } from '../helpers/channel-fixture.js';
 import { waitFor } from './helpers/orderer-network.js';
 
 let fx: ChannelFixture;

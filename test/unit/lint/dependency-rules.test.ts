@@ -39,6 +39,11 @@ describe('lint enforces the layer rules of DESIGN.md', () => {
     expect(await rulesFiredFor('src/core/probe.ts', "import { Certificate } from '../msp/certificate.js';\nexport const x = Certificate;\n")).toContain('import/no-restricted-paths');
   });
 
+  it('keeps common shared: it imports neither orderer nor peer', async () => {
+    expect(await rulesFiredFor('src/common/probe.ts', "import { BlockCutter } from '../orderer/block-cutter.js';\nexport const c = BlockCutter;\n")).toContain('import/no-restricted-paths');
+    expect(await rulesFiredFor('src/common/probe.ts', "import type { KvStore } from '../storage/kv-store.js';\nexport type S = KvStore;\n")).toEqual([]);
+  });
+
   it('keeps orderer and peer on interfaces: no level store, no gRPC transport', async () => {
     expect(await rulesFiredFor('src/orderer/probe.ts', "import { LevelKvStore } from '../storage/level-kv-store.js';\nexport const s = LevelKvStore;\n")).toContain('import/no-restricted-paths');
     expect(await rulesFiredFor('src/peer/probe.ts', "import { startGrpcServer } from '../transport/grpc/grpc-server.js';\nexport const s = startGrpcServer;\n")).toContain('import/no-restricted-paths');

@@ -4,12 +4,12 @@ import { encodeDerSignature, flipS, parseDerSignature } from '../../../src/msp/e
 import type { SigningIdentity } from '../../../src/msp/signing-identity.js';
 import { verifyEcdsaInThreadPool } from '../../../src/msp/ecdsa.js';
 import { filterBroadcast, filterBroadcastAsync, type BroadcastVerdict } from '../../../src/orderer/broadcast-filter.js';
-import { MapChannelRegistry, type ChannelResources } from '../../../src/orderer/channel-resources.js';
+import { MapChannelRegistry, type ChannelResources } from '../../../src/common/channel-resources.js';
 import { buildChannelHeader, buildEnvelope, buildPayload, HeaderType, parseChannelHeader, parseEnvelope, parsePayload } from '../../../src/protos/envelope.js';
 import { buildSerializedIdentity } from '../../../src/protos/identity.js';
 import { buildSignatureHeader } from '../../../src/protos/signature-header.js';
 import { makeTestOrg } from '../../helpers/test-orgs.js';
-import { LAB_MAX_BYTES, makeChannelFixture, NOW, payloadBytes, signedEnvelope, type ChannelFixture, type EnvelopeSpec } from './channel-fixture.js';
+import { LAB_MAX_BYTES, makeChannelFixture, NOW, payloadBytes, signedEnvelope, type ChannelFixture, type EnvelopeSpec } from '../../helpers/channel-fixture.js';
 
 /**
  * One test per reason the orderer's Broadcast refuses an envelope, with Fabric's status and an

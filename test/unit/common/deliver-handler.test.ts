@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BlockStore } from '../../../src/ledger/block-store.js';
 import type { SigningIdentity } from '../../../src/msp/signing-identity.js';
-import { channelResourcesFromConfig, type ChannelResources } from '../../../src/orderer/channel-resources.js';
-import { deliverBlocks, type BlockSource, type DeliverItem } from '../../../src/orderer/deliver-handler.js';
-import { planDeliver, type DeliverPlan } from '../../../src/orderer/deliver-seek.js';
+import { channelResourcesFromConfig, type ChannelResources } from '../../../src/common/channel-resources.js';
+import { deliverBlocks, type BlockSource, type DeliverItem } from '../../../src/common/deliver-handler.js';
+import { planDeliver, type DeliverPlan } from '../../../src/common/deliver-seek.js';
 import { blockDataHash, buildBlock, parseBlock, BLOCK_METADATA_SLOTS } from '../../../src/protos/block.js';
 import { parseConfigBlock } from '../../../src/protos/config-block.js';
 import { HeaderType } from '../../../src/protos/envelope.js';
 import { buildSeekInfo, SEEK_FOREVER, type SeekInfoInput } from '../../../src/protos/seek-info.js';
 import { MemoryKvStore } from '../../../src/storage/memory-kv-store.js';
-import { makeChannelFixture, NOW, signedEnvelope, type ChannelFixture } from './channel-fixture.js';
+import { makeChannelFixture, NOW, signedEnvelope, type ChannelFixture } from '../../helpers/channel-fixture.js';
 
 /** deliverBlocks over a real BlockStore holding mychannel's genesis block and data blocks. */
 describe('deliverBlocks: serving a Deliver plan from a block source', () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/core/clock.js';
-import { channelResourcesFromBlock, PolicyPath, type ChannelResources } from '../../../src/orderer/channel-resources.js';
-import { makeChannelFixture, NOW, type ChannelFixture } from './channel-fixture.js';
+import { channelResourcesFromBlock, PolicyPath, type ChannelResources } from '../../../src/common/channel-resources.js';
+import { makeChannelFixture, NOW, type ChannelFixture } from '../../helpers/channel-fixture.js';
 
 describe('channel resources from a genesis block (Fabric channelconfig.Resources)', () => {
   let fx: ChannelFixture;

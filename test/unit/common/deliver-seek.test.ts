@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/core/clock.js';
 import type { SigningIdentity } from '../../../src/msp/signing-identity.js';
-import { planDeliver, type DeliverPlan, type DeliverRejection } from '../../../src/orderer/deliver-seek.js';
+import { planDeliver, type DeliverPlan, type DeliverRejection } from '../../../src/common/deliver-seek.js';
 import { HeaderType } from '../../../src/protos/envelope.js';
 import { buildSeekInfo, SEEK_FOREVER, type SeekInfoInput } from '../../../src/protos/seek-info.js';
 import { makeTestOrg } from '../../helpers/test-orgs.js';
-import { makeChannelFixture, NOW, signedEnvelope, type ChannelFixture } from './channel-fixture.js';
+import { makeChannelFixture, NOW, signedEnvelope, type ChannelFixture } from '../../helpers/channel-fixture.js';
 
 /** planDeliver: a Deliver request envelope → which blocks, or Fabric's status and why. */
 describe('planDeliver: Fabric deliver checks and seek positions', () => {

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseNetworkConfig } from '../../../src/config/load-network-config.js';
-import { ManualClock } from '../../../src/core/clock.js';
-import { loadSigningIdentity, type SigningIdentity } from '../../../src/msp/signing-identity.js';
-import { generateCrypto } from '../../../src/net/generate-crypto.js';
-import { generateGenesisBlocks, type ChannelGenesis } from '../../../src/net/genesis-block.js';
-import { channelResourcesFromBlock, MapChannelRegistry } from '../../../src/orderer/channel-resources.js';
-import { buildChannelHeader, buildEnvelope, buildPayload, computeTxId, HeaderType } from '../../../src/protos/envelope.js';
-import { buildSignatureHeader } from '../../../src/protos/signature-header.js';
-import { makeTempDir, REPO_ROOT } from '../../helpers/repo.js';
+import { parseNetworkConfig } from '../../src/config/load-network-config.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { loadSigningIdentity, type SigningIdentity } from '../../src/msp/signing-identity.js';
+import { generateCrypto } from '../../src/net/generate-crypto.js';
+import { generateGenesisBlocks, type ChannelGenesis } from '../../src/net/genesis-block.js';
+import { channelResourcesFromBlock, MapChannelRegistry } from '../../src/common/channel-resources.js';
+import { buildChannelHeader, buildEnvelope, buildPayload, computeTxId, HeaderType } from '../../src/protos/envelope.js';
+import { buildSignatureHeader } from '../../src/protos/signature-header.js';
+import { makeTempDir, REPO_ROOT } from './repo.js';
 
 /**
  * A real network's material for orderer tests: `generateCrypto` + `generateGenesisBlocks` of the
