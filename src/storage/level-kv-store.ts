@@ -76,15 +76,21 @@ export class LevelKvStore implements KvStore {
     }
   }
 
-  /** Atomic: LevelDB writes the whole batch as one log record, or nothing. */
+  /**
+   * Atomic: LevelDB writes the whole batch as one log record, or nothing. Uses level's chained
+   * batch, which for a peer's block commit (thousands of operations) is several times faster than
+   * the array form and just as atomic.
+   */
   async batch(ops: readonly KvBatchOp[], options: KvWriteOptions = {}): Promise<void> {
     this.checkOpen();
     checkBatch(ops);
-    const levelOps = ops.map((op) =>
-      op.type === 'put' ? { type: 'put' as const, key: op.key, value: op.value } : { type: 'del' as const, key: op.key },
-    );
+    const chained = this.db.batch();
+    for (const op of ops) {
+      if (op.type === 'put') chained.put(op.key, op.value);
+      else chained.del(op.key);
+    }
     try {
-      await this.db.batch(levelOps, { sync: options.sync === true });
+      await chained.write({ sync: options.sync === true });
     } catch (err) {
       throw levelError(err, 'write to', this.dir);
     }

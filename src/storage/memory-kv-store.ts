@@ -23,7 +23,7 @@ export class MemoryKvStore implements KvStore {
     this.checkOpen();
     checkKey(key);
     const i = this.find(key);
-    return i.found ? (this.values[i.at] as Uint8Array).slice() : undefined;
+    return i.found ? new Uint8Array(this.values[i.at] as Uint8Array) : undefined;
   }
 
   async getMany(keys: readonly Uint8Array[]): Promise<Array<Uint8Array | undefined>> {
@@ -31,7 +31,7 @@ export class MemoryKvStore implements KvStore {
     keys.forEach((k, i) => checkKey(k, `key ${i}`));
     return keys.map((k) => {
       const i = this.find(k);
-      return i.found ? (this.values[i.at] as Uint8Array).slice() : undefined;
+      return i.found ? new Uint8Array(this.values[i.at] as Uint8Array) : undefined;
     });
   }
 
@@ -75,7 +75,7 @@ export class MemoryKvStore implements KvStore {
     const values = this.values.slice(from, from + count);
     for (let n = 0; n < count; n++) {
       const i = range.reverse === true ? count - 1 - n : n;
-      yield [(keys[i] as Uint8Array).slice(), (values[i] as Uint8Array).slice()];
+      yield [new Uint8Array(keys[i] as Uint8Array), new Uint8Array(values[i] as Uint8Array)];
     }
   }
 
@@ -96,10 +96,10 @@ export class MemoryKvStore implements KvStore {
   private applyPut(key: Uint8Array, value: Uint8Array): void {
     const i = this.find(key);
     if (i.found) {
-      this.values[i.at] = value.slice();
+      this.values[i.at] = new Uint8Array(value);
     } else {
-      this.keys.splice(i.at, 0, key.slice());
-      this.values.splice(i.at, 0, value.slice());
+      this.keys.splice(i.at, 0, new Uint8Array(key));
+      this.values.splice(i.at, 0, new Uint8Array(value));
     }
   }
 
