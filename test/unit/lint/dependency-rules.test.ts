@@ -31,6 +31,7 @@ describe('lint enforces the layer rules of DESIGN.md', () => {
     expect(await rulesFiredFor('src/policy/probe.ts', 'setTimeout(() => undefined, 1);\n')).toContain('no-restricted-globals');
     expect(await rulesFiredFor('src/policy/probe.ts', "import { randomBytes } from 'node:crypto';\nexport const b = randomBytes(1);\n")).toContain('no-restricted-imports');
     expect(await rulesFiredFor('src/raft/probe.ts', "import { readFileSync } from 'fs';\nexport const f = readFileSync;\n")).toContain('no-restricted-imports');
+    expect(await rulesFiredFor('src/peer/validation/probe.ts', 'export const t = Date.now();\n')).toContain('no-restricted-globals');
     // the same code is fine outside the pure layers
     expect(await rulesFiredFor('src/msp/probe.ts', 'export const t = Date.now();\n')).toEqual([]);
   });
