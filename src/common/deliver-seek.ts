@@ -13,7 +13,7 @@ import {
 } from '../protos/seek-info.js';
 import { parseSignatureHeader } from '../protos/signature-header.js';
 import type { ChannelRegistry } from './channel-resources.js';
-import { DeliverAccessControl } from './deliver-access.js';
+import { DeliverAccessControl, type DeliverAccessOptions } from './deliver-access.js';
 
 /**
  * Turns one Deliver request (an Envelope whose payload is a DELIVER_SEEK_INFO carrying an
@@ -24,7 +24,8 @@ import { DeliverAccessControl } from './deliver-access.js';
  *   within the time window of the orderer's clock                           else BAD_REQUEST
  *   the channel exists                                                      else NOT_FOUND
  *   the SeekInfo parses                                                     else BAD_REQUEST
- *   the requester is a valid member satisfying /Channel/Readers (the
+ *   the requester is a valid member satisfying /Channel/Readers (the peer:
+ *   /Channel/Application/Readers, see DeliverAccessOptions; the
  *   request's own signature is checked) and its certificate has not expired else FORBIDDEN
  *   start and stop are set, and start <= stop                               else BAD_REQUEST
  *   a specified start beyond the height                                     NOT_FOUND (Fabric's NotFoundErrorIterator)
@@ -40,7 +41,7 @@ import { DeliverAccessControl } from './deliver-access.js';
 /** Fabric's default General.Authentication.TimeWindow: 15 minutes. */
 export const DEFAULT_DELIVER_TIME_WINDOW_MS = 15 * 60 * 1000;
 
-export interface DeliverPlanOptions {
+export interface DeliverPlanOptions extends DeliverAccessOptions {
   readonly registry: ChannelRegistry;
   /** The channel's chain height now (blocks 0 .. height-1 exist). */
   readonly heightOf: (channelId: string) => number;
@@ -92,7 +93,7 @@ export function planDeliver(bytes: Uint8Array, options: DeliverPlanOptions): Del
 
   if (options.registry.get(channelId) === undefined) {
     const known = options.registry.channelIds().join(', ') || 'none';
-    return reject('NOT_FOUND', channelId, `channel "${channelId}" is not served by this orderer (its channels: ${known}); check the channel name, or wait until the orderer has joined it`);
+    return reject('NOT_FOUND', channelId, `channel "${channelId}" is not served by this ${options.servedBy ?? 'orderer'} (its channels: ${known}); check the channel name, or wait until the ${options.servedBy ?? 'orderer'} has joined it`);
   }
 
   let seekInfo: SeekInfo;
@@ -103,7 +104,7 @@ export function planDeliver(bytes: Uint8Array, options: DeliverPlanOptions): Del
     return reject('BAD_REQUEST', channelId, `the deliver request's payload (a ${describeHeaderType(channelHeader.type)} envelope) does not carry a valid SeekInfo: ${err.message}`);
   }
 
-  const access = new DeliverAccessControl(options.registry, channelId, { identity: creator, data: envelope.payload, signature: envelope.signature }, options.clock);
+  const access = new DeliverAccessControl(options.registry, channelId, { identity: creator, data: envelope.payload, signature: envelope.signature }, options.clock, options);
   const denied = access.evaluate();
   if (denied !== undefined) return reject(denied.status, channelId, denied.info);
 

@@ -6,11 +6,11 @@ import type { Logger } from '../../core/logger.js';
 import { verifyEcdsaInThreadPool, type AsyncSignatureVerifier } from '../../msp/ecdsa.js';
 import { filterBroadcastAsync, type BroadcastVerdict } from '../../orderer/broadcast-filter.js';
 import type { ChannelRegistry } from '../../common/channel-resources.js';
-import { deliverBlocks, type BlockSource } from '../../common/deliver-handler.js';
-import { planDeliver } from '../../common/deliver-seek.js';
+import type { BlockSource } from '../../common/deliver-handler.js';
 import type { OrderResult } from '../../orderer/order-result.js';
 import { buildBroadcastResponse, buildDeliverResponse, type StatusName } from '../../protos/seek-info.js';
 import type { GrpcService } from './grpc-server.js';
+import { serveDeliverStream } from './deliver-stream.js';
 import { rawBytesService } from './raw-service.js';
 import { writeWithBackpressure } from './stream-write.js';
 
@@ -44,9 +44,9 @@ type Stream = ServerDuplexStream<Uint8Array, Uint8Array>;
  *   came. A rejection does not end the stream (as Fabric's broadcast handler). Envelopes are
  *   checked concurrently but handed to the chain in arrival order while earlier answers are still
  *   pending (pipelining).
- * - Deliver: each request Envelope (a signed SeekInfo) is planned (planDeliver) and served
- *   (deliverBlocks) from the chain's block store, one request after the other; the stream ends when
- *   the client has closed its side and the last request is served. A cancelled stream stops at once.
+ * - Deliver: each request Envelope (a signed SeekInfo) is served from the chain's block store by
+ *   serveDeliverStream (deliver-stream.ts, shared with the peer's Deliver service), the requester
+ *   checked against /Channel/Readers (/Channel/Orderer/Readers in maintenance mode).
  */
 export function atomicBroadcastService(o: AtomicBroadcastOptions): GrpcService {
   return {
@@ -120,54 +120,12 @@ async function handToChain(verdict: BroadcastVerdict, o: AtomicBroadcastOptions)
 }
 
 function serveDeliver(call: Stream, o: AtomicBroadcastOptions): void {
-  const abort = new AbortController();
-  const requests: Uint8Array[] = [];
-  let serving = false;
-  let ended = false;
-  const stop = (): void => abort.abort();
-  call.on('cancelled', stop);
-  call.on('close', stop);
-  call.on('error', stop);
-  const next = async (): Promise<void> => {
-    if (serving) return;
-    serving = true;
-    try {
-      for (let request = requests.shift(); request !== undefined && !abort.signal.aborted; request = requests.shift()) await serveOneSeek(call, request, o, abort.signal);
-    } catch (err) {
-      o.logger.warn('deliver stream failed', { error: messageOf(err) });
-      abort.abort();
-    } finally {
-      serving = false;
-    }
-    if (abort.signal.aborted) return;
-    if (requests.length > 0) void next();
-    else if (ended) call.end();
-  };
-  call.on('data', (request: Uint8Array) => {
-    requests.push(request);
-    void next();
+  serveDeliverStream(call, {
+    registry: o.channels.registry,
+    blocksOf: (channelId) => o.channels.chainOf(channelId)?.blocks,
+    clock: o.clock,
+    logger: o.logger,
+    blockResponse: (block) => buildDeliverResponse({ kind: 'block', block }),
+    statusResponse: (status) => buildDeliverResponse({ kind: 'status', status }),
   });
-  call.on('end', () => {
-    ended = true;
-    if (!serving && requests.length === 0) call.end();
-  });
-}
-
-async function serveOneSeek(call: Stream, request: Uint8Array, o: AtomicBroadcastOptions, signal: AbortSignal): Promise<void> {
-  const { registry } = o.channels;
-  const plan = planDeliver(request, { registry, clock: o.clock, heightOf: (id) => o.channels.chainOf(id)?.blocks.height ?? 0 });
-  if (!plan.ok) {
-    o.logger.info('deliver refused', { channel: plan.channelId, status: plan.status, info: plan.info });
-    await writeWithBackpressure(call, buildDeliverResponse({ kind: 'status', status: plan.status }));
-    return;
-  }
-  const chain = o.channels.chainOf(plan.channelId);
-  if (chain === undefined) {
-    await writeWithBackpressure(call, buildDeliverResponse({ kind: 'status', status: 'SERVICE_UNAVAILABLE' }));
-    return;
-  }
-  for await (const item of deliverBlocks(plan, chain.blocks, signal)) {
-    if (signal.aborted) return;
-    await writeWithBackpressure(call, buildDeliverResponse(item.kind === 'block' ? { kind: 'block', block: item.block } : { kind: 'status', status: item.status }));
-  }
 }
