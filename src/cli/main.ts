@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isFabsimError } from '../core/errors.js';
 import { registerChannelCommands } from './channel-command.js';
 import { registerCryptoCommands } from './crypto-command.js';
+import { registerLedgerCommands } from './ledger-command.js';
 import { registerNodeCommands } from './node-command.js';
 
 /**
@@ -16,6 +17,7 @@ const program = new Command('fabsim')
 registerCryptoCommands(program);
 registerNodeCommands(program);
 registerChannelCommands(program);
+registerLedgerCommands(program);
 
 try {
   await program.parseAsync(process.argv);
