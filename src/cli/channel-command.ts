@@ -4,19 +4,21 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { FabsimError } from '../core/errors.js';
 import { DEFAULT_CONFIG_PATH, loadNetworkConfig } from '../config/load-network-config.js';
 import { DEFAULT_CRYPTO_DIR } from '../net/generate-crypto.js';
-import { resolveOrdererNode } from '../node/orderer-main.js';
+import { resolveNodeSpec, type NodeKind } from '../node/node-spec.js';
 import { ParticipationClient } from '../transport/http/participation-client.js';
 
 /**
- * `fabsim channel join|list|remove`: Fabric's `osnadmin channel`, a client of an orderer's channel
- * participation admin API. The orderer comes from the network config; the TLS material from the
- * cryptogen layout of --crypto: the orderer org's TLS CA, and its Admin's TLS client certificate.
+ * `fabsim channel join|list|remove`: Fabric's `osnadmin channel` (for an orderer) and `peer channel
+ * join|list` (for a peer), as a client of the node's channel admin API. The node comes from the
+ * network config; the TLS material from the cryptogen layout of --crypto: the node org's TLS CA, and
+ * its Admin's TLS client certificate.
  */
 
-export class ChannelCommandError extends FabsimError<'CHANNEL_BLOCK_UNREADABLE' | 'CHANNEL_ADMIN_CRYPTO_MISSING'> {}
+export class ChannelCommandError extends FabsimError<'CHANNEL_BLOCK_UNREADABLE' | 'CHANNEL_ADMIN_CRYPTO_MISSING' | 'CHANNEL_NODE_MISSING'> {}
 
 interface CommonOptions {
-  readonly orderer: string;
+  readonly orderer?: string;
+  readonly peer?: string;
   readonly config: string;
   readonly crypto: string;
   readonly adminPort?: number;
@@ -25,10 +27,11 @@ interface CommonOptions {
 
 function addCommon(cmd: Command): Command {
   return cmd
-    .requiredOption('-o, --orderer <host>', 'the orderer to administer (e.g. orderer.example.com), as named in the network config')
+    .option('-o, --orderer <host>', 'the orderer to administer (e.g. orderer.example.com), as named in the network config')
+    .option('-p, --peer <host>', 'the peer to administer (e.g. peer0.org1.example.com), instead of an orderer')
     .option('-c, --config <file>', 'network config', DEFAULT_CONFIG_PATH)
     .option('--crypto <dir>', 'crypto material folder (from `fabsim crypto generate`)', DEFAULT_CRYPTO_DIR)
-    .option('--admin-port <port>', 'port of the orderer\'s channel participation admin API (default: the orderer port + 3)', parsePort)
+    .option('--admin-port <port>', 'port of the node\'s channel admin API (default: an orderer\'s port + 3, a peer\'s port + 1000)', parsePort)
     .option('--json', 'print the result as JSON', false);
 }
 
@@ -38,10 +41,19 @@ function parsePort(v: string): number {
   return n;
 }
 
-/** The client for `--orderer`, with the TLS material of its organization's Admin. */
+/** The node that `--orderer` or `--peer` names (exactly one of them). */
+function targetOf(o: CommonOptions): { kind: NodeKind; host: string } {
+  if (o.orderer !== undefined && o.peer !== undefined) throw new ChannelCommandError('CHANNEL_NODE_MISSING', 'pass either --orderer HOST or --peer HOST, not both');
+  if (o.orderer !== undefined) return { kind: 'orderer', host: o.orderer };
+  if (o.peer !== undefined) return { kind: 'peer', host: o.peer };
+  throw new ChannelCommandError('CHANNEL_NODE_MISSING', 'pass the node to administer: --orderer HOST (e.g. orderer.example.com) or --peer HOST (e.g. peer0.org1.example.com)');
+}
+
+/** The client for `--orderer` or `--peer`, with the TLS material of its organization's Admin. */
 export function participationClientFor(o: CommonOptions): ParticipationClient {
   const config = loadNetworkConfig(o.config);
-  const spec = resolveOrdererNode(config, o.orderer, { cryptoDir: o.crypto, ...(o.adminPort ? { adminPort: o.adminPort } : {}) });
+  const target = targetOf(o);
+  const spec = resolveNodeSpec(config, target.kind, target.host, { cryptoDir: o.crypto, ...(o.adminPort ? { adminPort: o.adminPort } : {}) });
   const { orgDir, domain } = spec;
   const files = {
     ca: join(orgDir, 'tlsca', `tlsca.${domain}-cert.pem`),
@@ -50,7 +62,7 @@ export function participationClientFor(o: CommonOptions): ParticipationClient {
   };
   for (const f of Object.values(files)) {
     if (!existsSync(f)) {
-      throw new ChannelCommandError('CHANNEL_ADMIN_CRYPTO_MISSING', `the TLS material of the orderer org's Admin is missing (${f} not found); run \`npx fabsim crypto generate --out ${o.crypto}\` first, or pass --crypto DIR`, {
+      throw new ChannelCommandError('CHANNEL_ADMIN_CRYPTO_MISSING', `the TLS material of the ${target.kind} org's Admin is missing (${f} not found); run \`npx fabsim crypto generate --out ${o.crypto}\` first, or pass --crypto DIR`, {
         context: { file: f },
       });
     }
@@ -72,17 +84,17 @@ function print(json: boolean | undefined, value: unknown, lines: readonly string
 }
 
 const COMMON_HELP = `
-The orderer's admin port defaults to its port in the network config + 3 (as \`fabsim node start\` uses).
-The client authenticates with the orderer org Admin's TLS certificate from --crypto
-(ordererOrganizations/<domain>/users/Admin@<domain>/tls/client.crt).`;
+The admin port defaults to an orderer's port in the network config + 3, a peer's + 1000 (as
+\`fabsim node start\` uses). The client authenticates with the node org Admin's TLS certificate from
+--crypto (<kind>Organizations/<domain>/users/Admin@<domain>/tls/client.crt).`;
 
 export function registerChannelCommands(program: Command): void {
-  const channel = program.command('channel').description("administer an orderer's channels through its channel participation admin API (Fabric's osnadmin)");
+  const channel = program.command('channel').description("join a node to channels and list them, through its channel admin API (Fabric's osnadmin, peer channel join)");
 
   addCommon(channel.command('join'))
-    .description('join the orderer to a channel from the channel\'s genesis block')
+    .description('join the orderer or peer to a channel from the channel\'s genesis block')
     .requiredOption('-b, --block <file>', 'the channel\'s genesis (config) block file')
-    .addHelpText('after', `\nExample:\n  $ npx fabsim channel join --orderer orderer.example.com --block channel-artifacts/mychannel.block\n${COMMON_HELP}`)
+    .addHelpText('after', `\nExample:\n  $ npx fabsim channel join --orderer orderer.example.com --block channel-artifacts/mychannel.block\n  $ npx fabsim channel join --peer peer0.org1.example.com --block channel-artifacts/mychannel.block\n${COMMON_HELP}`)
     .action(async (opts: CommonOptions & { block: string }) => {
       let block: Uint8Array;
       try {
@@ -92,11 +104,11 @@ export function registerChannelCommands(program: Command): void {
       }
       const client = participationClientFor(opts);
       const info = await client.join(block);
-      print(opts.json, info, [`${opts.orderer} joined channel ${info.name} (height ${info.height})`]);
+      print(opts.json, info, [`${targetOf(opts).host} joined channel ${info.name} (height ${info.height})`]);
     });
 
   addCommon(channel.command('list'))
-    .description('list the channels the orderer is a member of')
+    .description('list the channels the orderer or peer is a member of')
     .addHelpText('after', `\nExample:\n  $ npx fabsim channel list --orderer orderer.example.com\n  $ npx fabsim channel list --orderer orderer.example.com --json\n${COMMON_HELP}`)
     .action(async (opts: CommonOptions) => {
       const client = participationClientFor(opts);
@@ -106,18 +118,18 @@ export function registerChannelCommands(program: Command): void {
         opts.json,
         { channels: infos },
         channels.length === 0
-          ? [`${opts.orderer} is a member of no channel; join one with \`npx fabsim channel join --orderer ${opts.orderer} --block FILE\``]
-          : [`channels of ${opts.orderer}:`, ...infos.map((i) => `  ${i.name}${'height' in i ? `  height ${String(i.height)}${'status' in i ? `  ${String(i.status)}` : ''}` : ''}`)],
+          ? [`${targetOf(opts).host} is a member of no channel; join one with \`npx fabsim channel join --${targetOf(opts).kind} ${targetOf(opts).host} --block FILE\``]
+          : [`channels of ${targetOf(opts).host}:`, ...infos.map((i) => `  ${i.name}${'height' in i ? `  height ${String(i.height)}${'status' in i ? `  ${String(i.status)}` : ''}` : ''}`)],
       );
     });
 
   addCommon(channel.command('remove'))
-    .description('remove the orderer from a channel')
+    .description('remove the orderer or peer from a channel')
     .requiredOption('--channel <name>', 'the channel to leave')
     .addHelpText('after', `\nExample:\n  $ npx fabsim channel remove --orderer orderer.example.com --channel mychannel\n${COMMON_HELP}`)
     .action(async (opts: CommonOptions & { channel: string }) => {
       const client = participationClientFor(opts);
       await client.remove(opts.channel);
-      print(opts.json, { removed: opts.channel }, [`${opts.orderer} left channel ${opts.channel}`]);
+      print(opts.json, { removed: opts.channel }, [`${targetOf(opts).host} left channel ${opts.channel}`]);
     });
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseSignaturePolicy } from '../policy/index.js';
 import { ordererSettingsProblems, ordererSettingsSchema, resolveOrdererSettings, type OrdererSettings } from './orderer-settings.js';
 
 export { DEFAULT_ORDERER_SETTINGS, type OrdererSettings } from './orderer-settings.js';
@@ -36,12 +37,43 @@ const organizationSchema = z.strictObject({
   users: z.array(userName).default([]),
 });
 
+/**
+ * A chaincode definition on a channel (what Fabric's lifecycle `approveformyorg`/`commit` agree on:
+ * name, version, sequence, endorsement policy, init required). For now fabsim takes it from the
+ * network file; the peers read it at start. `endorsementPolicy` is a signature policy such as
+ * `AND('Org1MSP.peer','Org2MSP.peer')` or a channel policy path such as
+ * `/Channel/Application/Endorsement` (the default: MAJORITY Endorsement, as in Fabric).
+ */
+const chaincodeSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9]+([A-Za-z0-9_-]*[A-Za-z0-9])?$/, 'a chaincode name such as "basic" (letters, digits, _ and -, as Fabric allows)'),
+  version: z.string().min(1, 'a version label such as "1.0"').default('1.0'),
+  sequence: z.number().int('a whole number').min(1, 'a sequence of at least 1').default(1),
+  endorsementPolicy: z
+    .string()
+    .refine((text) => text.startsWith('/Channel/') || policyParses(text), {
+      message: "a signature policy such as \"AND('Org1MSP.peer','Org2MSP.peer')\" or a channel policy path such as /Channel/Application/Endorsement",
+    })
+    .optional(),
+  initRequired: z.boolean().default(false),
+});
+
+function policyParses(text: string): boolean {
+  try {
+    parseSignaturePolicy(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const channelSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9.-]*$/, 'a channel name such as "mychannel" (lowercase, starting with a letter, as Fabric requires)'),
   /** Names of the application organizations (with peers) that are members. */
   organizations: z.array(z.string()).min(1, 'at least one organization'),
   /** This channel's ordering settings, overriding the network-wide `orderer:` field by field. */
   orderer: ordererSettingsSchema.optional(),
+  /** The chaincodes defined on this channel. */
+  chaincodes: z.array(chaincodeSchema).default([]),
 });
 
 export const networkConfigSchema = z
@@ -99,6 +131,7 @@ export const networkConfigSchema = z
       }),
     );
     unique(config.channels.map((c, i) => [c.name, ['channels', i, 'name']]), 'channel name');
+    config.channels.forEach((c, i) => unique(c.chaincodes.map((cc, j) => [cc.name, ['channels', i, 'chaincodes', j, 'name']]), `chaincode name in ${c.name}`));
     // Cross-field rules on the merged settings, reported where the offending section is.
     // A problem the network-wide section already has is reported once, there.
     const networkProblems = ordererSettingsProblems(resolveOrdererSettings(config.orderer));
@@ -116,6 +149,8 @@ export const networkConfigSchema = z
 export type NetworkConfig = z.infer<typeof networkConfigSchema>;
 export type OrganizationConfig = NetworkConfig['organizations'][number];
 export type NodeConfig = OrganizationConfig['peers'][number];
+export type ChannelConfig = NetworkConfig['channels'][number];
+export type ChaincodeConfig = ChannelConfig['chaincodes'][number];
 
 /** The ordering settings of a channel: defaults, then the network's `orderer:`, then the channel's own. */
 export function channelOrdererSettings(config: NetworkConfig, channelName: string): OrdererSettings {

@@ -1,12 +1,10 @@
 import { randomInt } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { hostName, type NetworkConfig } from '../config/network-config.js';
+import type { NetworkConfig } from '../config/network-config.js';
 import { systemClock } from '../core/clock.js';
-import { FabsimError, messageOf } from '../core/errors.js';
 import { SeededRng } from '../core/rng.js';
-import { organizationDir } from '../msp/cryptogen.js';
 import { loadSigningIdentity } from '../msp/signing-identity.js';
 import { LevelKvStore } from '../storage/level-kv-store.js';
 import { atomicBroadcastService } from '../transport/grpc/atomic-broadcast-service.js';
@@ -17,6 +15,8 @@ import { startGrpcServer } from '../transport/grpc/grpc-server.js';
 import { optionalClientCertServerCredentials, type ClientTlsMaterial } from '../transport/grpc/tls-credentials.js';
 import { startParticipationApi } from '../transport/http/participation-api.js';
 import { JsonLineLogger } from './json-line-logger.js';
+import { runUntilSignal } from './run-until-signal.js';
+import { resolveNodeSpec, type NodeSpec, type NodeSpecOptions } from './node-spec.js';
 import { OrdererChannels } from './orderer-channels.js';
 import { TimerScheduler } from './timer-scheduler.js';
 
@@ -27,58 +27,15 @@ import { TimerScheduler } from './timer-scheduler.js';
  * `msp/`, and the channel participation admin API on its own HTTPS port.
  */
 
-export class NodeStartError extends FabsimError<'NODE_UNKNOWN' | 'NODE_CRYPTO_MISSING'> {}
-
 const MAX_MESSAGE_BYTES = 100 * 1024 * 1024;
 
-export interface OrdererNodeSpec {
-  readonly host: string;
-  readonly port: number;
-  readonly adminPort: number;
-  readonly mspId: string;
-  /** <crypto>/ordererOrganizations/<domain>/orderers/<host> */
-  /** The orderer organization's cryptogen folder (ordererOrganizations/<domain>) and its domain. */
-  readonly orgDir: string;
-  readonly domain: string;
-  readonly nodeDir: string;
-  readonly dataDir: string;
-  /** TLS CAs of every organization: a client certificate, when presented, must chain to one. */
-  readonly tlsCaPems: readonly string[];
-  readonly listenHost: string;
-}
+export { NodeStartError } from './node-spec.js';
+
+export type OrdererNodeSpec = NodeSpec;
 
 /** Finds `host` among the network file's orderers and checks its crypto material is there. */
-export function resolveOrdererNode(config: NetworkConfig, host: string, o: { cryptoDir: string; dataDir?: string; adminPort?: number }): OrdererNodeSpec {
-  const orderers = config.organizations.flatMap((org) => org.orderers.map((node) => ({ org, node, host: hostName(node, org) })));
-  const found = orderers.find((x) => x.host === host);
-  if (found === undefined) {
-    throw new NodeStartError('NODE_UNKNOWN', `no orderer named ${host} in the network config (its orderers: ${orderers.map((x) => x.host).join(', ') || 'none'}); pass one of them, or the --config that defines it`);
-  }
-  const orgDir = organizationDir(o.cryptoDir, { kind: 'orderer', domain: found.org.domain });
-  const nodeDir = join(orgDir, 'orderers', host);
-  for (const f of ['msp/signcerts', 'tls/server.crt', 'tls/server.key', 'tls/ca.crt']) {
-    if (!existsSync(join(nodeDir, f))) {
-      throw new NodeStartError('NODE_CRYPTO_MISSING', `the crypto material of ${host} is missing (${join(nodeDir, f)} not found); run \`npx fabsim crypto generate --out ${o.cryptoDir}\` first, or pass --crypto DIR`);
-    }
-  }
-  const tlsCaPems: string[] = [];
-  for (const org of config.organizations) {
-    const dir = join(organizationDir(o.cryptoDir, { kind: org.orderers.length > 0 ? 'orderer' : 'peer', domain: org.domain }), 'msp', 'tlscacerts');
-    if (!existsSync(dir)) continue;
-    for (const name of readdirSync(dir)) tlsCaPems.push(readFileSync(join(dir, name), 'utf8'));
-  }
-  return {
-    host,
-    port: found.node.port,
-    adminPort: o.adminPort ?? found.node.port + 3,
-    mspId: found.org.mspId,
-    orgDir,
-    domain: found.org.domain,
-    nodeDir,
-    dataDir: o.dataDir ?? join('.fabsim', 'data', host),
-    tlsCaPems,
-    listenHost: '127.0.0.1',
-  };
+export function resolveOrdererNode(config: NetworkConfig, host: string, o: NodeSpecOptions): OrdererNodeSpec {
+  return resolveNodeSpec(config, 'orderer', host, o);
 }
 
 export interface RunningOrderer {
@@ -148,24 +105,6 @@ export async function startOrderer(spec: OrdererNodeSpec): Promise<RunningOrdere
 }
 
 /** Runs the orderer until SIGTERM or SIGINT, then closes it cleanly and exits 0. */
-export async function runOrderer(spec: OrdererNodeSpec): Promise<void> {
-  // Node's own warnings become log lines too; DEP0123 (TLS ServerName set to an IP) is what grpc-js
-  // does for every 127.0.0.1 connection, and says nothing to a learner.
-  process.removeAllListeners('warning');
-  const warnings = new JsonLineLogger(spec.host, systemClock);
-  process.on('warning', (w: Error & { code?: string }) => {
-    if (w.code !== 'DEP0123') warnings.warn('node warning', { name: w.name, code: w.code, error: w.message });
-  });
-  const node = await startOrderer(spec);
-  const stop = (): void => {
-    node.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        process.stderr.write(`fabsim: orderer ${spec.host} did not stop cleanly: ${messageOf(err)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+export function runOrderer(spec: OrdererNodeSpec): Promise<void> {
+  return runUntilSignal(spec.host, 'orderer', () => startOrderer(spec));
 }

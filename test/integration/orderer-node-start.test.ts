@@ -12,11 +12,11 @@ function fabsim(...args: string[]): { code: number | null; stderr: string } {
   return { code: r.status, stderr: r.stderr.split('\n').filter((l) => !/DeprecationWarning|trace-deprecation/.test(l)).join('\n').trim() };
 }
 
-it('names the orderers of the config when the host is unknown', () => {
+it('names the orderers and peers of the config when the host is unknown', () => {
   const r = fabsim('node', 'start', 'nosuch.example.com', '--crypto', join(temp.dir, 'organizations'));
   expect(r.code).toBe(1);
   expect(r.stderr).toBe(
-    'fabsim: no orderer named nosuch.example.com in the network config (its orderers: orderer.example.com, orderer2.example.com, orderer3.example.com); pass one of them, or the --config that defines it',
+    'fabsim: no orderer or peer named nosuch.example.com in the network config (orderers: orderer.example.com, orderer2.example.com, orderer3.example.com; peers: peer0.org1.example.com, peer0.org2.example.com); pass one of them, or the --config that defines it',
   );
 }, 60_000);
 

@@ -16,8 +16,9 @@ import { ParticipationClient } from '../../../src/transport/http/participation-c
 /**
  * N real orderer processes (`fabsim node start`) on free ports of 127.0.0.1, from a temp network
  * file with a short Raft tick, with crypto material and the genesis block of `mychannel` generated
- * into a temp dir; each orderer joined to the channel through its admin API. `cleanup()` kills every
- * process by PID and removes the temp dir: call it in afterAll/finally.
+ * into a temp dir; each orderer joined to the channel through its admin API. The network file also
+ * has peer0.org1 and peer0.org2 on free ports, which tests start with startPeer. `cleanup()` kills
+ * every process by PID and removes the temp dir: call it in afterAll/finally.
  */
 
 export const CHANNEL = 'mychannel';
@@ -30,6 +31,20 @@ export interface OrdererNetworkSettings {
   readonly tickInterval?: string;
   /** Raft snapshot interval (e.g. "64 KB"): small values make a restarted orderer catch up by snapshot and block pulling. */
   readonly snapshotIntervalSize?: string;
+  /** Chaincode definitions of the channel (network file syntax); peers validate against them. */
+  readonly chaincodes?: ReadonlyArray<{ readonly name: string; readonly version?: string; readonly endorsementPolicy?: string }>;
+}
+
+/** One of the two peers (peer0.org1, peer0.org2) the network file defines, on free ports. */
+export interface PeerHandle {
+  readonly index: number;
+  readonly org: 'org1' | 'org2';
+  readonly host: string;
+  readonly port: number;
+  readonly adminPort: number;
+  readonly dataDir: string;
+  readonly logFile: string;
+  process: NodeProcess | undefined;
 }
 
 export interface OrdererHandle {
@@ -49,6 +64,15 @@ export interface ChannelInfoResponse {
   readonly raft: ChainStatus;
 }
 
+/** What a peer's admin API says about a channel (src/node/peer-channels.ts info). */
+export interface PeerChannelInfo {
+  readonly name: string;
+  readonly height: number;
+  readonly stateHash: string;
+  /** The orderer the deliver client pulls from, or 'connecting'. */
+  readonly orderer: string;
+}
+
 export class OrdererNetwork {
   private readonly connections = new Set<AtomicBroadcastConnection>();
 
@@ -58,6 +82,7 @@ export class OrdererNetwork {
     readonly configPath: string,
     readonly genesisBlock: Uint8Array,
     readonly nodes: readonly OrdererHandle[],
+    readonly peers: readonly PeerHandle[],
     private readonly removeDir: () => void,
   ) {}
 
@@ -66,7 +91,7 @@ export class OrdererNetwork {
     try {
       const count = s.orderers ?? 3;
       const ports: number[] = [];
-      while (ports.length < count * 2) {
+      while (ports.length < count * 2 + 4) {
         const p = await freePort();
         if (!ports.includes(p)) ports.push(p);
       }
@@ -74,10 +99,10 @@ export class OrdererNetwork {
       const network = {
         organizations: [
           { name: 'OrdererOrg', mspId: 'OrdererMSP', domain: 'example.com', orderers: names.map((name, i) => ({ name, port: ports[i] })) },
-          { name: 'Org1', mspId: 'Org1MSP', domain: 'org1.example.com', peers: [{ name: 'peer0', port: 7051 }], users: ['User1'] },
-          { name: 'Org2', mspId: 'Org2MSP', domain: 'org2.example.com', peers: [{ name: 'peer0', port: 9051 }], users: ['User1'] },
+          { name: 'Org1', mspId: 'Org1MSP', domain: 'org1.example.com', peers: [{ name: 'peer0', port: ports[count * 2] }], users: ['User1'] },
+          { name: 'Org2', mspId: 'Org2MSP', domain: 'org2.example.com', peers: [{ name: 'peer0', port: ports[count * 2 + 1] }], users: ['User1'] },
         ],
-        channels: [{ name: CHANNEL, organizations: ['Org1', 'Org2'] }],
+        channels: [{ name: CHANNEL, organizations: ['Org1', 'Org2'], chaincodes: s.chaincodes ?? [] }],
         orderer: {
           batchTimeout: s.batchTimeout ?? '200ms',
           batchSize: { maxMessageCount: s.maxMessageCount ?? 50 },
@@ -100,8 +125,18 @@ export class OrdererNetwork {
         logFile: join(temp.dir, 'logs', `${name}.example.com.log`),
         process: undefined,
       }));
+      const peers = (['org1', 'org2'] as const).map((org, j) => ({
+        index: j,
+        org,
+        host: `peer0.${org}.example.com`,
+        port: ports[count * 2 + j]!,
+        adminPort: ports[count * 2 + 2 + j]!,
+        dataDir: join(temp.dir, 'data', `peer0.${org}.example.com`),
+        logFile: join(temp.dir, 'logs', `peer0.${org}.example.com.log`),
+        process: undefined,
+      }));
       mkdirSync(join(temp.dir, 'logs'), { recursive: true });
-      return new OrdererNetwork(temp.dir, cryptoDir, configPath, genesis!.block, nodes, temp.cleanup);
+      return new OrdererNetwork(temp.dir, cryptoDir, configPath, genesis!.block, nodes, peers, temp.cleanup);
     } catch (err) {
       temp.cleanup();
       throw err;
@@ -115,7 +150,10 @@ export class OrdererNetwork {
   }
 
   async start(i: number): Promise<NodeProcess> {
-    const n = this.node(i);
+    return this.startNode(this.node(i));
+  }
+
+  private async startNode(n: OrdererHandle | PeerHandle): Promise<NodeProcess> {
     n.process = await NodeProcess.start({
       name: n.host,
       command: process.execPath,
@@ -152,10 +190,65 @@ export class OrdererNetwork {
   /** A request to orderer i's channel participation API, as the orderer org's Admin (its TLS client certificate). */
   admin(i: number, method: string, path: string, body?: Uint8Array): Promise<{ status: number; json: unknown }> {
     const n = this.node(i);
-    const userTls = join(this.cryptoDir, 'ordererOrganizations', 'example.com', 'users', 'Admin@example.com', 'tls');
+    return this.adminRequest(n, join(this.cryptoDir, 'ordererOrganizations', 'example.com', 'users', 'Admin@example.com', 'tls'), method, path, body);
+  }
+
+  private adminRequest(n: OrdererHandle | PeerHandle, userTls: string, method: string, path: string, body?: Uint8Array): Promise<{ status: number; json: unknown }> {
     const read = (f: string): string => readFileSync(join(userTls, f), 'utf8');
     const client = new ParticipationClient({ host: '127.0.0.1', port: n.adminPort, servername: n.host, caPem: read('ca.crt'), certPem: read('client.crt'), keyPem: read('client.key'), timeoutMs: 10_000 });
     return client.request(method, path, body);
+  }
+
+  peer(j: number): PeerHandle {
+    const p = this.peers[j];
+    if (p === undefined) throw new Error(`no peer #${j}`);
+    return p;
+  }
+
+  startPeer(j: number): Promise<NodeProcess> {
+    return this.startNode(this.peer(j));
+  }
+
+  async killPeer(j: number): Promise<void> {
+    await this.peer(j).process?.kill();
+  }
+
+  /** A request to peer j's channel admin API, as its org's Admin. */
+  peerAdmin(j: number, method: string, path: string, body?: Uint8Array): Promise<{ status: number; json: unknown }> {
+    const p = this.peer(j);
+    return this.adminRequest(p, join(this.cryptoDir, 'peerOrganizations', `${p.org}.example.com`, 'users', `Admin@${p.org}.example.com`, 'tls'), method, path, body);
+  }
+
+  async joinPeer(j: number): Promise<void> {
+    const r = await this.peerAdmin(j, 'POST', '/participation/v1/channels', this.genesisBlock);
+    if (r.status !== 201) throw new Error(`joining ${this.peer(j).host} to ${CHANNEL}: HTTP ${r.status} ${JSON.stringify(r.json)}`);
+  }
+
+  async peerInfo(j: number): Promise<PeerChannelInfo | undefined> {
+    try {
+      const r = await this.peerAdmin(j, 'GET', `/participation/v1/channels/${CHANNEL}`);
+      return r.status === 200 ? (r.json as PeerChannelInfo) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async waitForPeerHeight(j: number, height: number, timeoutMs = 30_000): Promise<void> {
+    await waitFor(`${this.peer(j).host} at height ${height}`, async () => ((await this.peerInfo(j))?.height ?? -1) >= height, timeoutMs);
+  }
+
+  /** A peer's signing identity (endorsements are signed with it). */
+  peerIdentity(j: number): Promise<SigningIdentity> {
+    const p = this.peer(j);
+    return loadSigningIdentity(join(this.cryptoDir, 'peerOrganizations', `${p.org}.example.com`, 'peers', p.host, 'msp'), p.org === 'org1' ? 'Org1MSP' : 'Org2MSP');
+  }
+
+  peerLog(j: number): string {
+    try {
+      return readFileSync(this.peer(j).logFile, 'utf8');
+    } catch {
+      return '';
+    }
   }
 
   async join(i: number): Promise<void> {
@@ -224,7 +317,7 @@ export class OrdererNetwork {
   /** Kills every process by PID, closes clients, removes the temp dir. */
   async cleanup(options: { keepDir?: boolean } = {}): Promise<void> {
     for (const c of this.connections) c.close();
-    await Promise.all(this.nodes.map((n) => n.process?.kill()));
+    await Promise.all([...this.nodes, ...this.peers].map((n) => n.process?.kill()));
     if (!options.keepDir) this.removeDir();
   }
 }

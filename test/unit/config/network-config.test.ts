@@ -30,7 +30,19 @@ describe('the network config', () => {
       ['Org1MSP', ['peer0.org1.example.com:7051'], ['User1']],
       ['Org2MSP', ['peer0.org2.example.com:9051'], ['User1']],
     ]);
-    expect(config.channels).toEqual([{ name: 'mychannel', organizations: ['Org1', 'Org2'] }]);
+    expect(config.channels).toEqual([{ name: 'mychannel', organizations: ['Org1', 'Org2'], chaincodes: [{ name: 'basic', version: '1.0', sequence: 1, initRequired: false }] }]);
+  });
+
+  it('reads chaincode definitions with Fabric defaults, and names a bad policy or a duplicate', () => {
+    const org = '  - { name: Org1, mspId: Org1MSP, domain: org1.example.com, peers: [{ name: peer0, port: 7051 }] }';
+    const ok = parseNetworkConfig(minimal(org, "channels:\n  - name: c\n    organizations: [Org1]\n    chaincodes:\n      - { name: basic }\n      - { name: two, version: '2', sequence: 3, endorsementPolicy: \"AND('Org1MSP.peer')\", initRequired: true }"), 'lab.yaml');
+    expect(ok.channels[0]?.chaincodes).toEqual([
+      { name: 'basic', version: '1.0', sequence: 1, initRequired: false },
+      { name: 'two', version: '2', sequence: 3, endorsementPolicy: "AND('Org1MSP.peer')", initRequired: true },
+    ]);
+    const err = configError(minimal(org, "channels:\n  - name: c\n    organizations: [Org1]\n    chaincodes:\n      - { name: basic, endorsementPolicy: \"AND('Org1MSP.peer'\" }\n      - { name: basic }"));
+    expect(err.message).toContain('channels[0].chaincodes[0].endorsementPolicy: expected a signature policy such as');
+    expect(err.message).toContain('channels[0].chaincodes[1].name: expected a unique chaincode name in c');
   });
 
   it('names the field and the expected value for a bad field', () => {
