@@ -2,9 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { messageOf } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { buildChannelHeader, buildEnvelope, buildPayload, HeaderType } from '../protos/envelope.js';
-import { buildSeekInfo, SEEK_FOREVER, type DeliverResponse, type SeekInfoInput } from '../protos/seek-info.js';
-import { buildSignatureHeader } from '../protos/signature-header.js';
+import { buildSignedSeekEnvelope, SEEK_FOREVER, type DeliverResponse, type SeekInfoInput, type SeekSigner } from '../protos/seek-info.js';
 
 /**
  * The peer's deliver client for one channel (Fabric core/deliverservice and the CFT Deliverer of
@@ -81,24 +79,12 @@ export interface BlockDelivererOptions {
   readonly stallTimeoutMs?: number;
 }
 
-/** Who signs the Deliver requests. */
-export interface DeliverSigner {
-  /** ECDSA signature (DER) over `message`. */
-  sign(message: Uint8Array): Uint8Array;
-  /** The `msp.SerializedIdentity` bytes: the creator of the request. */
-  readonly serialized: Uint8Array;
-}
+/** Who signs the Deliver requests (a SigningIdentity). */
+export type DeliverSigner = SeekSigner;
 
 /** The Deliver request of a session: every block from `height` on, waiting for blocks not yet cut. */
 export function seekFromHeight(height: number): SeekInfoInput {
   return { start: { kind: 'specified', number: height }, stop: SEEK_FOREVER, behavior: 'BLOCK_UNTIL_READY', contentType: 'BLOCK' };
-}
-
-/** A signed DELIVER_SEEK_INFO envelope for `seek` (Fabric's protoutil.CreateSignedEnvelope, as DeliveryRequester makes it). */
-export function signedSeekRequest(signer: DeliverSigner, channelId: string, seek: SeekInfoInput, nowMs: number, nonce: Uint8Array): Uint8Array {
-  const header = { channelHeader: buildChannelHeader({ type: HeaderType.DELIVER_SEEK_INFO, channelId, timestampMs: nowMs }), signatureHeader: buildSignatureHeader({ creator: signer.serialized, nonce }) };
-  const payload = buildPayload({ header, data: buildSeekInfo(seek) });
-  return buildEnvelope({ payload, signature: signer.sign(payload) });
 }
 
 /** Why a session ended: `committed` blocks were committed during it. */
@@ -199,7 +185,7 @@ export class BlockDeliverer {
     try {
       height = this.o.height();
       const nonce = this.o.nonce?.() ?? new Uint8Array(randomBytes(24));
-      const request = signedSeekRequest(this.o.signer, channelId, seekFromHeight(height), this.o.clock.nowMs(), nonce);
+      const request = buildSignedSeekEnvelope(this.o.signer, channelId, seekFromHeight(height), this.o.clock.nowMs(), nonce);
       logger.info('deliver connecting', { channel: channelId, orderer: address, fromBlock: height });
       armStall();
       for await (const response of this.o.connector.deliver(address, request, abort.signal)) {

@@ -1,5 +1,7 @@
 import { common, orderer } from '@hyperledger/fabric-protos';
+import { buildChannelHeader, buildEnvelope, buildPayload, HeaderType } from './envelope.js';
 import { decodeProto, ProtoDecodeError } from './proto-error.js';
+import { buildSignatureHeader } from './signature-header.js';
 
 /**
  * The messages of the orderer's `AtomicBroadcast` service (orderer/ab.proto) besides the Envelope:
@@ -184,4 +186,22 @@ export function buildBroadcastResponse(response: BroadcastResponse): Uint8Array 
 export function parseBroadcastResponse(bytes: Uint8Array): BroadcastResponse {
   const message = decodeProto('orderer.BroadcastResponse', () => orderer.BroadcastResponse.deserializeBinary(bytes));
   return { status: statusName(message.getStatus()), info: message.getInfo() };
+}
+
+/** Who signs a Deliver request: a SigningIdentity or an orderer's BlockSigner. */
+export interface SeekSigner {
+  /** ECDSA signature (DER) over `message`. */
+  sign(message: Uint8Array): Uint8Array;
+  /** The `msp.SerializedIdentity` bytes: the creator of the request. */
+  readonly serialized: Uint8Array;
+}
+
+/**
+ * A signed DELIVER_SEEK_INFO envelope for `seek` (Fabric's protoutil.CreateSignedEnvelope, as
+ * peers' DeliveryRequester and orderers' BlockPuller make it); the caller supplies the nonce.
+ */
+export function buildSignedSeekEnvelope(signer: SeekSigner, channelId: string, seek: SeekInfoInput, nowMs: number, nonce: Uint8Array): Uint8Array {
+  const header = { channelHeader: buildChannelHeader({ type: HeaderType.DELIVER_SEEK_INFO, channelId, timestampMs: nowMs }), signatureHeader: buildSignatureHeader({ creator: signer.serialized, nonce }) };
+  const payload = buildPayload({ header, data: buildSeekInfo(seek) });
+  return buildEnvelope({ payload, signature: signer.sign(payload) });
 }

@@ -3,19 +3,14 @@ import type { Clock } from '../../core/clock.js';
 import { messageOf } from '../../core/errors.js';
 import { BlockPullError, type BlockPuller } from '../../orderer/block-puller.js';
 import type { BlockSigner } from '../../orderer/block-signer.js';
-import { buildChannelHeader, buildEnvelope, buildPayload, HeaderType } from '../../protos/envelope.js';
-import { buildSeekInfo, type SeekInfoInput } from '../../protos/seek-info.js';
-import { buildSignatureHeader } from '../../protos/signature-header.js';
+import { buildSignedSeekEnvelope, type SeekInfoInput, type SeekSigner } from '../../protos/seek-info.js';
 import type { NodeId } from '../../raft/raft-types.js';
 import { AtomicBroadcastConnection } from './atomic-broadcast-client.js';
 import type { ClientTlsMaterial } from './tls-credentials.js';
 
-/** A signed Deliver request (DELIVER_SEEK_INFO envelope), as Fabric's clients and BlockPuller make it. */
-export function buildSeekEnvelope(signer: BlockSigner, channelId: string, seek: SeekInfoInput, nowMs: number): Uint8Array {
-  const channelHeader = buildChannelHeader({ type: HeaderType.DELIVER_SEEK_INFO, channelId, timestampMs: nowMs });
-  const signatureHeader = buildSignatureHeader({ creator: signer.serialized, nonce: new Uint8Array(randomBytes(24)) });
-  const payload = buildPayload({ header: { channelHeader, signatureHeader }, data: buildSeekInfo(seek) });
-  return buildEnvelope({ payload, signature: signer.sign(payload) });
+/** A signed Deliver request (DELIVER_SEEK_INFO envelope) with a fresh random nonce, as Fabric's clients and BlockPuller make it. */
+export function buildSeekEnvelope(signer: SeekSigner, channelId: string, seek: SeekInfoInput, nowMs: number): Uint8Array {
+  return buildSignedSeekEnvelope(signer, channelId, seek, nowMs, new Uint8Array(randomBytes(24)));
 }
 
 export interface GrpcBlockPullerOptions {
