@@ -5,10 +5,15 @@
  * orderers, validate and commit them, give every transaction the same TxValidationCode, and report
  * the same state hash at every height. One peer is SIGKILLed while blocks keep coming, restarted,
  * catches up from the orderers, and agrees again. The CLI's `fabsim ledger` reads the verdicts back
- * through QSCC.
+ * through QSCC, and the official @hyperledger/fabric-gateway client reads blocks, filtered blocks and
+ * blocks with private data from a peer's Deliver service.
  */
 import { spawnSync } from 'node:child_process';
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { connect, signers } from '@hyperledger/fabric-gateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../src/core/bytes.js';
 import { PeerLedger } from '../../src/ledger/peer-ledger.js';
@@ -136,6 +141,45 @@ describe('two peers and three orderers', () => {
     const explained = net.peerLog(1).split('\n').find((l) => l.includes(txIds.mvcc) && l.includes('"event":"invalid transaction"'));
     expect(explained).toContain('MVCC_READ_CONFLICT: read basic/asset0');
   });
+
+  it("serve the official Fabric Gateway client's block events: blocks, filtered blocks with codes, blocks with private data", async () => {
+    const p = net.peer(0);
+    const tlsCa = readFileSync(join(net.cryptoDir, 'peerOrganizations', 'org1.example.com', 'tlsca', 'tlsca.org1.example.com-cert.pem'));
+    const client = new grpc.Client(`127.0.0.1:${p.port}`, grpc.credentials.createSsl(tlsCa), { 'grpc.ssl_target_name_override': p.host });
+    const userMsp = join(net.cryptoDir, 'peerOrganizations', 'org1.example.com', 'users', 'User1@org1.example.com', 'msp');
+    const gateway = connect({
+      client,
+      identity: { mspId: 'Org1MSP', credentials: readFileSync(join(userMsp, 'signcerts', 'User1@org1.example.com-cert.pem')) },
+      signer: signers.newPrivateKeySigner(createPrivateKey(readFileSync(join(userMsp, 'keystore', 'priv_sk')))),
+    });
+    try {
+      const network = gateway.getNetwork(CHANNEL);
+      const height = (await net.peerInfo(0))!.height;
+      const take = async <T>(events: AsyncIterable<T> & { close(): void }, count: number): Promise<T[]> => {
+        const out: T[] = [];
+        try {
+          for await (const e of events) {
+            out.push(e);
+            if (out.length === count) break;
+          }
+        } finally {
+          events.close();
+        }
+        return out;
+      };
+      const blocks = await take(await network.getBlockEvents({ startBlock: 0n }), height);
+      expect(blocks.map((b) => Number(b.getHeader()!.getNumber()))).toEqual(Array.from({ length: height }, (_, n) => n));
+      const filtered = await take(await network.getFilteredBlockEvents({ startBlock: 1n }), height - 1);
+      const codeOf = new Map(filtered.flatMap((b) => b.getFilteredTransactionsList().map((t) => [t.getTxid(), txValidationCodeName(t.getTxValidationCode())])));
+      expect([codeOf.get(txIds.valid), codeOf.get(txIds.mvcc), codeOf.get(txIds.policy)]).toEqual(['VALID', 'MVCC_READ_CONFLICT', 'ENDORSEMENT_POLICY_FAILURE']);
+      const [withPrivate] = await take(await network.getBlockAndPrivateDataEvents({ startBlock: 1n }), 1);
+      expect(Number(withPrivate!.getBlock()!.getHeader()!.getNumber())).toBe(1);
+      expect(withPrivate!.getPrivateDataMapMap().getLength()).toBe(0);
+    } finally {
+      gateway.close();
+      client.close();
+    }
+  }, 60_000);
 
   it('peers fail over to another orderer when the one they pull from is SIGKILLed', async () => {
     const info = await net.peerInfo(0);
