@@ -72,6 +72,7 @@ export function participationClientFor(o: CommonOptions): ParticipationClient {
     port: spec.adminPort,
     servername: spec.host,
     nodeName: spec.host,
+    nodeKind: target.kind,
     caPem: readFileSync(files.ca, 'utf8'),
     certPem: readFileSync(files.cert, 'utf8'),
     keyPem: readFileSync(files.key, 'utf8'),

@@ -51,6 +51,8 @@ export interface PeerChannelsOptions {
 export class PeerChannels implements ChannelParticipation {
   readonly registry = new MapChannelRegistry();
   private readonly channels = new Map<string, JoinedChannel>();
+  /** Channels whose join is under way: reserved before the first await, so a second join is refused. */
+  private readonly joining = new Set<string>();
 
   constructor(private readonly o: PeerChannelsOptions) {}
 
@@ -90,14 +92,25 @@ export class PeerChannels implements ChannelParticipation {
       if (err instanceof ParticipationError || !isFabsimError(err)) throw err;
       throw new ParticipationError('PARTICIPATION_BAD_BLOCK', `the request body is not a channel genesis (config) block: ${err.message}; send the block \`fabsim\` generated for the channel`);
     }
-    if (this.channels.has(channelId)) {
+    if (this.channels.has(channelId) || this.joining.has(channelId)) {
       throw new ParticipationError('PARTICIPATION_ALREADY_JOINED', `this peer has already joined channel ${channelId}`);
     }
-    const channel = await this.open(configBlock, { start: false });
-    if (channel.ledger.height === 0) await channel.committer.commitGenesis(configBlock, txId);
-    await this.o.store.put(joinedKey(channelId), configBlock, { sync: true });
-    channel.deliverer.start();
-    return this.info(channelId)!;
+    this.joining.add(channelId);
+    try {
+      const channel = await this.open(configBlock, { start: false });
+      try {
+        if (channel.ledger.height === 0) await channel.committer.commitGenesis(configBlock, txId);
+        await this.o.store.put(joinedKey(channelId), configBlock, { sync: true });
+      } catch (err) {
+        this.channels.delete(channelId);
+        this.registry.delete(channelId);
+        throw err;
+      }
+      channel.deliverer.start();
+      return this.info(channelId)!;
+    } finally {
+      this.joining.delete(channelId);
+    }
   }
 
   async remove(channel: string): Promise<void> {

@@ -1,9 +1,9 @@
-import { toHex } from '../core/bytes.js';
+import { bytesEqual, toHex } from '../core/bytes.js';
 import type { Clock } from '../core/clock.js';
 import { FabsimError, isFabsimError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ChannelResources } from '../common/channel-resources.js';
-import type { BlockCommit, StateReader, TxIdLookup } from '../ledger/ledger-types.js';
+import type { BlockCommit, ChainInfo, StateReader, TxIdLookup } from '../ledger/ledger-types.js';
 import type { AsyncSignatureVerifier } from '../msp/ecdsa.js';
 import { BlockMetadataSlot, buildBlock, parseBlock, type Block } from '../protos/block.js';
 import { verifyBlockSignatures } from './validation/block-signature.js';
@@ -30,6 +30,8 @@ export interface CommitterLedger extends StateReader, TxIdLookup {
   commit(commit: BlockCommit): Promise<void>;
   /** The chained state hash after block `height - 1` (src/ledger/state-hash.ts). */
   stateHashAt(height: number): Promise<Uint8Array | undefined>;
+  /** Height and the last block's header hash: the next block's previous_hash. */
+  chainInfo(): ChainInfo;
 }
 
 export interface CommitterOptions {
@@ -81,6 +83,14 @@ export class Committer {
     if (number < ledger.height) return undefined;
     if (number > ledger.height) {
       throw new BlockRejectedError('BLOCK_REJECTED', `refusing block ${number} of channel ${channelId}: the ledger's height is ${ledger.height}, so block ${ledger.height} must come first`, { context: { channel: channelId, number } });
+    }
+    const lastHash = ledger.chainInfo().currentBlockHash;
+    if (!bytesEqual(block.header.previousHash, lastHash)) {
+      throw new BlockRejectedError(
+        'BLOCK_REJECTED',
+        `refusing block ${number} of channel ${channelId}: its previous_hash ${toHex(block.header.previousHash).slice(0, 16)}… is not the hash of block ${number - 1} (${toHex(lastHash).slice(0, 16)}…); it belongs to another chain`,
+        { context: { channel: channelId, number } },
+      );
     }
     const resources = this.o.resources();
     const nowMs = this.o.clock.nowMs();
@@ -148,7 +158,7 @@ export class Committer {
 
 /** The block with its TRANSACTIONS_FILTER metadata set to `filter` (the header, and so the hash, is unchanged). */
 export function withTransactionsFilter(block: Block, filter: Uint8Array): Uint8Array {
-  const metadata = [...block.metadata];
+  const metadata = Array.from({ length: Math.max(block.metadata.length, BlockMetadataSlot.TRANSACTIONS_FILTER + 1) }, (_, i) => block.metadata[i] ?? new Uint8Array());
   metadata[BlockMetadataSlot.TRANSACTIONS_FILTER] = filter;
   return buildBlock({ header: block.header, data: block.data, metadata });
 }

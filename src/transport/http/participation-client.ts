@@ -3,8 +3,8 @@ import { FabsimError, messageOf } from '../../core/errors.js';
 import type { ChannelInfo } from './participation-api.js';
 
 /**
- * A client of the orderer's channel participation admin API (src/transport/http/participation-api.ts),
- * as Fabric's `osnadmin channel` is: HTTPS with mutual TLS, the client presenting the orderer org
+ * A client of a node's channel participation admin API (src/transport/http/participation-api.ts),
+ * as Fabric's `osnadmin channel` is for an orderer: HTTPS with mutual TLS, the client presenting the node org
  * Admin's TLS certificate. Every failure is a ParticipationClientError whose message says what to do.
  */
 
@@ -20,15 +20,17 @@ export interface ParticipationClientOptions {
   /** Where to connect (e.g. 127.0.0.1). */
   readonly host: string;
   readonly port: number;
-  /** The orderer organization's TLS CA: the admin API's server certificate must chain to it. */
+  /** The node organization's TLS CA: the admin API's server certificate must chain to it. */
   readonly caPem: string;
-  /** The client TLS certificate and key (the orderer org Admin's), for mutual TLS. */
+  /** The client TLS certificate and key (the node org Admin's), for mutual TLS. */
   readonly certPem: string;
   readonly keyPem: string;
   /** The name the server certificate must carry (e.g. orderer.example.com); default `host`. */
   readonly servername?: string;
-  /** How `fabsim node start` names this orderer, for the "is it running?" hint; default `servername`. */
+  /** How `fabsim node start` names this node, for the "is it running?" hint; default `servername`. */
   readonly nodeName?: string;
+  /** What kind of node serves the API, for messages; default 'orderer'. */
+  readonly nodeKind?: 'orderer' | 'peer';
   readonly timeoutMs?: number;
 }
 
@@ -43,6 +45,10 @@ const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'E
 export class ParticipationClient {
   constructor(private readonly o: ParticipationClientOptions) {}
 
+  private get kind(): 'orderer' | 'peer' {
+    return this.o.nodeKind ?? 'orderer';
+  }
+
   /** The admin API's address, as messages show it. */
   get address(): string {
     return `${this.o.host}:${this.o.port}`;
@@ -55,7 +61,7 @@ export class ParticipationClient {
     return channels as ChannelListEntry[];
   }
 
-  /** The channel's info, or undefined when this orderer is not a member of it. */
+  /** The channel's info, or undefined when this node is not a member of it. */
   async info(name: string): Promise<(ChannelInfo & { url: string }) | undefined> {
     const path = `${BASE}/${encodeURIComponent(name)}`;
     const r = await this.send('GET', path, undefined, [404]);
@@ -63,7 +69,7 @@ export class ParticipationClient {
     return this.infoOf(r.json, 'GET', path);
   }
 
-  /** Joins the orderer to the channel of this genesis block. */
+  /** Joins the node to the channel of this genesis block. */
   async join(blockBytes: Uint8Array): Promise<ChannelInfo & { url: string }> {
     const r = await this.send('POST', BASE, blockBytes);
     return this.infoOf(r.json, 'POST', BASE);
@@ -80,7 +86,7 @@ export class ParticipationClient {
   }
 
   private badResponse(method: string, path: string, what: string): ParticipationClientError {
-    return new ParticipationClientError('ADMIN_BAD_RESPONSE', `the admin API at ${this.address} answered ${method} ${path} with an unexpected body (${what}); is that port really the orderer's admin port? check --admin-port`, {
+    return new ParticipationClientError('ADMIN_BAD_RESPONSE', `the admin API at ${this.address} answered ${method} ${path} with an unexpected body (${what}); is that port really the ${this.kind}'s admin port? check --admin-port`, {
       context: { address: this.address, method, path },
     });
   }
@@ -91,7 +97,7 @@ export class ParticipationClient {
     if ((r.status >= 200 && r.status < 300) || allowed.includes(r.status)) return r;
     const serverText = (r.json as { error?: unknown } | undefined)?.error;
     const why = typeof serverText === 'string' ? serverText : r.text.trim() || 'no error text';
-    throw new ParticipationClientError('ADMIN_REQUEST_REJECTED', `the orderer admin API at ${this.address} refused ${method} ${path} (HTTP ${r.status}): ${why}`, {
+    throw new ParticipationClientError('ADMIN_REQUEST_REJECTED', `the ${this.kind} admin API at ${this.address} refused ${method} ${path} (HTTP ${r.status}): ${why}`, {
       context: { address: this.address, method, path, status: r.status },
     });
   }
@@ -123,7 +129,7 @@ export class ParticipationClient {
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', (err) => reject(new ParticipationClientError('ADMIN_UNREACHABLE', `the connection to the orderer admin API at ${this.address} broke: ${err.message}; try again`, { cause: err, context })));
+          res.on('error', (err) => reject(new ParticipationClientError('ADMIN_UNREACHABLE', `the connection to the ${this.kind} admin API at ${this.address} broke: ${err.message}; try again`, { cause: err, context })));
           res.on('end', () => {
             const status = res.statusCode ?? 0;
             const text = Buffer.concat(chunks).toString('utf8');
@@ -137,19 +143,19 @@ export class ParticipationClient {
           });
         },
       );
-      req.on('timeout', () => req.destroy(new ParticipationClientError('ADMIN_TIMEOUT', `the orderer admin API at ${this.address} did not answer ${method} ${path} within ${o.timeoutMs ?? 15_000} ms; is the orderer overloaded or stuck? check its log`, { context })));
+      req.on('timeout', () => req.destroy(new ParticipationClientError('ADMIN_TIMEOUT', `the ${this.kind} admin API at ${this.address} did not answer ${method} ${path} within ${o.timeoutMs ?? 15_000} ms; is the ${this.kind} overloaded or stuck? check its log`, { context })));
       req.on('error', (err: Error & { code?: string }) => {
         if (err instanceof ParticipationClientError) return reject(err);
         if (err.code !== undefined && CONNECT_ERRORS.has(err.code)) {
           return reject(
-            new ParticipationClientError('ADMIN_UNREACHABLE', `orderer admin API at ${this.address} is not reachable (${err.code}): is the orderer running? start it with \`npx fabsim node start ${nodeName}\`, or pass the right --admin-port`, {
+            new ParticipationClientError('ADMIN_UNREACHABLE', `${this.kind} admin API at ${this.address} is not reachable (${err.code}): is the ${this.kind} running? start it with \`npx fabsim node start ${nodeName}\`, or pass the right --admin-port`, {
               cause: err,
               context,
             }),
           );
         }
         reject(
-          new ParticipationClientError('ADMIN_TLS_FAILED', `cannot talk to the orderer admin API at ${this.address}: ${messageOf(err)}; check that --crypto points at the crypto material the orderer was started with (its org's TLS CA and the Admin's TLS client certificate)`, {
+          new ParticipationClientError('ADMIN_TLS_FAILED', `cannot talk to the ${this.kind} admin API at ${this.address}: ${messageOf(err)}; check that --crypto points at the crypto material the ${this.kind} was started with (its org's TLS CA and the Admin's TLS client certificate)`, {
             cause: err,
             context,
           }),
