@@ -27,11 +27,18 @@ export interface StateReader {
    * versions; an empty endKey means "to the end of the namespace", as in Fabric's GetStateByRange.
    */
   rangeScan(namespace: string, startKey: string, endKey: string): AsyncIterable<{ readonly key: string; readonly version: Height }>;
+  /**
+   * Optional: several getState calls answered in one store round trip, in the order asked (the
+   * validator prefetches a block's keys with it). Same answers as getState, key by key.
+   */
+  getStates?(refs: ReadonlyArray<{ readonly namespace: string; readonly key: string }>): Promise<Array<VersionedValue | undefined>>;
 }
 
 /** Whether a transaction ID is already committed on this channel (Fabric's duplicate-txid check against the ledger). */
 export interface TxIdLookup {
   hasTxId(txId: string): Promise<boolean>;
+  /** Optional: hasTxId for several tx ids in one store round trip, answers in the same order. */
+  hasTxIds?(txIds: readonly string[]): Promise<boolean[]>;
 }
 
 /**

@@ -263,6 +263,20 @@ export class PeerLedger implements StateReader, TxIdLookup, LedgerQueries {
     return (await this.getTransactionLocation(txId)) !== undefined;
   }
 
+  /** hasTxId for each of `txIds` in one store round trip (the validator's duplicate check of a whole block). */
+  async hasTxIds(txIds: readonly string[]): Promise<boolean[]> {
+    const asked = txIds.filter((t) => t !== '');
+    const values = asked.length === 0 ? [] : await this.store.getMany(asked.map(txIdKey));
+    const height = this.height;
+    let next = 0;
+    return txIds.map((txId) => {
+      if (txId === '') return false;
+      const bytes = values[next++];
+      if (bytes === undefined) return false;
+      return this.decode(bytes, decodeTxLocation, `the tx-id index entry of ${txId}`).blockNum < height;
+    });
+  }
+
   async getTransactionLocation(txId: string): Promise<TransactionLocation | undefined> {
     if (txId === '') return undefined;
     const bytes = await this.store.get(txIdKey(txId));

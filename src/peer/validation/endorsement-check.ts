@@ -19,7 +19,7 @@ export type EndorsementVerdict =
   | { readonly ok: true; readonly summary: string }
   | { readonly ok: false; readonly detail: string };
 
-export function checkEndorsements(action: EndorsedAction, batch: SignatureBatch, resources: ChannelResources): EndorsementVerdict {
+export function checkEndorsements(action: EndorsedAction, batch: Pick<SignatureBatch, 'verdict'>, resources: ChannelResources): EndorsementVerdict {
   const identities: PolicyIdentity[] = [];
   const endorsers: string[] = [];
   const firstIndex = new Map<string, number>();

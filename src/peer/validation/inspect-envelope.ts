@@ -16,10 +16,12 @@ import {
   parseTransaction,
   proposalHash,
   type ChaincodeAction,
+  type ChaincodeActionPayload,
   type Endorsement,
+  type ProposalResponsePayload,
 } from '../../protos/transaction.js';
 import type { ChaincodeDefinition, ChaincodeDefinitions } from './chaincode-definition.js';
-import { checkChannelMember } from './channel-member.js';
+import type { ChannelMembers } from './channel-member.js';
 import type { SignatureBatch } from './signature-batch.js';
 import type { TxValidationCodeName } from '../../protos/tx-validation-code.js';
 import { listSome, outcome, type TxOutcome } from './tx-outcome.js';
@@ -44,6 +46,8 @@ export interface InspectionContext {
   readonly chaincodes: ChaincodeDefinitions;
   readonly nowMs: number;
   readonly batch: SignatureBatch;
+  /** Membership checks at `nowMs` against `resources`, shared by the block's transactions. */
+  readonly members: ChannelMembers;
 }
 
 /** The first pass's result for one transaction. */
@@ -138,7 +142,7 @@ export function inspectTransaction(bytes: Uint8Array, ctx: InspectionContext): I
   if (signatureHeader.nonce.length === 0) return decided(txId, 'BAD_COMMON_HEADER', 'the signature header has an empty nonce');
 
   // checkSignatureFromCreator: the creator is valid in a channel MSP, then its signature over the payload verifies.
-  const creator = checkChannelMember(ctx.resources, signatureHeader.creator, ctx.nowMs);
+  const creator = ctx.members.check(signatureHeader.creator);
   if (!creator.ok) {
     return decided(txId, 'BAD_CREATOR_SIGNATURE', `the creator ${creator.who} is not a valid member of channel ${ctx.channelId}: ${creator.reason}`);
   }
@@ -154,9 +158,9 @@ export function inspectTransaction(bytes: Uint8Array, ctx: InspectionContext): I
         return signed(after('BAD_PROPOSAL_TXID', `the channel header's tx_id ${JSON.stringify(txId)} is not SHA-256(nonce ‖ creator) = ${expected}; the client must compute the tx id from the nonce and creator it signs with`));
       }
       const structure = checkEndorserTransaction(payload);
-      if (structure !== undefined) return signed(after('INVALID_ENDORSER_TRANSACTION', structure));
+      if (!structure.ok) return signed(after('INVALID_ENDORSER_TRANSACTION', structure.reason));
       if (channelHeader.channelId !== ctx.channelId) return signed(after('TARGET_CHAIN_NOT_FOUND', targetChainNotFound(channelHeader, ctx)));
-      return signed({ kind: 'endorser', dispatch: dispatch(payload, channelHeader, ctx) });
+      return signed({ kind: 'endorser', dispatch: dispatch(structure, channelHeader, ctx) });
     }
     case HeaderType.CONFIG: {
       if (channelHeader.channelId !== ctx.channelId) return signed(after('TARGET_CHAIN_NOT_FOUND', targetChainNotFound(channelHeader, ctx)));
@@ -205,28 +209,37 @@ function inspectConfig(txId: string, payload: Payload, ctx: InspectionContext): 
   };
 }
 
+/** The decoded parts of a sound endorser transaction that the dispatcher reads on. */
+interface EndorserStructure {
+  readonly ok: true;
+  readonly actionPayload: ChaincodeActionPayload;
+  readonly proposalResponsePayload: ProposalResponsePayload;
+}
+
 /**
  * msgvalidation.go validateEndorserTransaction: exactly one action; its signature header decodes
  * with nonce and creator; the ChaincodeActionPayload and ProposalResponsePayload decode; and the
  * proposal hash the endorsers signed is the hash of this transaction's headers and proposal
- * payload (binding the endorsements to this proposal). Returns why not, or undefined.
+ * payload (binding the endorsements to this proposal). Returns why not, or what it decoded (so
+ * the dispatcher does not decode it again).
  */
-function checkEndorserTransaction(payload: Payload): string | undefined {
+function checkEndorserTransaction(payload: Payload): EndorserStructure | { readonly ok: false; readonly reason: string } {
+  const refuse = (reason: string) => ({ ok: false, reason }) as const;
   try {
     const tx = parseTransaction(payload.data);
-    if (tx.actions.length !== 1) return `the transaction has ${tx.actions.length} actions; Fabric supports exactly one action per transaction`;
+    if (tx.actions.length !== 1) return refuse(`the transaction has ${tx.actions.length} actions; Fabric supports exactly one action per transaction`);
     const action = tx.actions[0]!;
     const actionHeader = parseSignatureHeader(action.header);
-    if (actionHeader.nonce.length === 0) return "the action's signature header has an empty nonce";
+    if (actionHeader.nonce.length === 0) return refuse("the action's signature header has an empty nonce");
     const actionPayload = parseChaincodeActionPayload(action.payload);
     const prp = parseProposalResponsePayload(actionPayload.action.proposalResponsePayload);
     const expected = proposalHash(payload.header.channelHeader, action.header, actionPayload.chaincodeProposalPayload);
     if (!bytesEqual(expected, prp.proposalHash)) {
-      return 'the proposal hash in the endorsed response does not match this transaction\'s headers and proposal payload: the endorsements were given for another proposal';
+      return refuse('the proposal hash in the endorsed response does not match this transaction\'s headers and proposal payload: the endorsements were given for another proposal');
     }
-    return undefined;
+    return { ok: true, actionPayload, proposalResponsePayload: prp };
   } catch (err) {
-    return `the transaction does not decode: ${fabsimError(err).message}`;
+    return refuse(`the transaction does not decode: ${fabsimError(err).message}`);
   }
 }
 
@@ -249,7 +262,7 @@ function checkEndorserTransaction(payload: Payload): string | undefined {
  *   definition the endorser read from `_lifecycle`, which fabsim keeps outside the world state.
  * fabsim has no private data: a namespace with collection rwsets is INVALID_OTHER_REASON.
  */
-function dispatch(payload: Payload, channelHeader: ChannelHeader, ctx: InspectionContext): DispatchResult {
+function dispatch(structure: EndorserStructure, channelHeader: ChannelHeader, ctx: InspectionContext): DispatchResult {
   const txId = channelHeader.txId;
   const decided = (code: TxValidationCodeName, detail: string): DispatchResult => ({ kind: 'decided', outcome: outcome(txId, code, detail) });
 
@@ -260,12 +273,11 @@ function dispatch(payload: Payload, channelHeader: ChannelHeader, ctx: Inspectio
     return decided('BAD_HEADER_EXTENSION', `the channel header's extension is not a ChaincodeHeaderExtension naming the chaincode: ${fabsimError(err).message}`);
   }
   // The structure decoded in checkEndorserTransaction; decode the parts the dispatcher reads.
-  const tx = parseTransaction(payload.data);
-  const actionPayload = parseChaincodeActionPayload(tx.actions[0]!.payload);
+  const { actionPayload } = structure;
   const prpBytes = actionPayload.action.proposalResponsePayload;
   let action: ChaincodeAction;
   try {
-    action = parseChaincodeAction(parseProposalResponsePayload(prpBytes).extension);
+    action = parseChaincodeAction(structure.proposalResponsePayload.extension);
   } catch (err) {
     return decided('BAD_RESPONSE_PAYLOAD', `the proposal response payload's extension is not a ChaincodeAction: ${fabsimError(err).message}`);
   }
@@ -301,10 +313,10 @@ function dispatch(payload: Payload, channelHeader: ChannelHeader, ctx: Inspectio
     if (ns.namespace !== invoked.name && (ns.rwset.writes.length > 0 || ns.rwset.metadataWrites.length > 0)) written.push(ns.namespace);
   }
 
-  const defined = listSome(ctx.chaincodes.names()) || 'none';
+  const defined = (): string => listSome(ctx.chaincodes.names()) || 'none';
   const chaincode = ctx.chaincodes.get(invoked.name);
   if (chaincode === undefined) {
-    return decided('INVALID_CHAINCODE', `chaincode ${invoked.name} is not defined on channel ${ctx.channelId} (defined: ${defined}); commit its definition before invoking it`);
+    return decided('INVALID_CHAINCODE', `chaincode ${invoked.name} is not defined on channel ${ctx.channelId} (defined: ${defined()}); commit its definition before invoking it`);
   }
   if (action.chaincodeId.version !== chaincode.version) {
     return decided(
@@ -316,7 +328,7 @@ function dispatch(payload: Payload, channelHeader: ChannelHeader, ctx: Inspectio
   for (const namespace of written) {
     const definition = ctx.chaincodes.get(namespace);
     if (definition === undefined) {
-      return decided('INVALID_CHAINCODE', `the transaction of ${invoked.name} writes namespace ${namespace}, which is not a chaincode defined on channel ${ctx.channelId} (defined: ${defined})`);
+      return decided('INVALID_CHAINCODE', `the transaction of ${invoked.name} writes namespace ${namespace}, which is not a chaincode defined on channel ${ctx.channelId} (defined: ${defined()})`);
     }
     policyNamespaces.push({ namespace, definition });
   }
@@ -332,7 +344,7 @@ function dispatch(payload: Payload, channelHeader: ChannelHeader, ctx: Inspectio
 function endorsementChecks(endorsements: readonly Endorsement[], prpBytes: Uint8Array, ctx: InspectionContext): EndorsementCheck[] {
   const shared = new Map<string, number>();
   return endorsements.map((e, index): EndorsementCheck => {
-    const member = checkChannelMember(ctx.resources, e.endorser, ctx.nowMs);
+    const member = ctx.members.check(e.endorser);
     if (!member.ok) return { index, who: member.who, ok: false, reason: `not a valid member of channel ${ctx.channelId}: ${member.reason}` };
     const key = `${member.policyIdentity.key}\u0000${bytesKey(e.signature)}`;
     let handle = shared.get(key);

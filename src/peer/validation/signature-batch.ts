@@ -2,34 +2,52 @@ import { assert } from '../../core/assert.js';
 import type { AsyncSignatureVerifier, SignatureVerdict } from '../../msp/ecdsa.js';
 
 /**
- * The signature checks of one block, collected first and verified together, so that with
- * `verifyEcdsaInThreadPool` they run in parallel on libuv's thread pool instead of one after
- * another (Fabric validates a block's transactions in parallel goroutines for the same reason).
+ * The signature checks of one block, verified together, so that with `verifyEcdsaInThreadPool`
+ * they run in parallel on libuv's thread pool instead of one after another (Fabric validates a
+ * block's transactions in parallel goroutines for the same reason).
  *
- * Contract: `add` only records a check and returns a handle; `verifyAll` starts every check at
- * once and resolves when all are done; `verdict(handle)` is defined only after that.
+ * Contract: `add` records a check, hands it to the verifier at once (so the pool verifies while the
+ * caller goes on decoding the rest of the block) and returns a handle; `verifyAll` resolves when
+ * every check added is done; `verdict(handle)` is defined only after that. Nothing may be added
+ * after `verifyAll`. A verifier that rejects makes `verifyAll` reject.
  */
 /** The verifier's key type (a node:crypto KeyObject), named without importing node:crypto into pure logic. */
 type PublicKey = Parameters<AsyncSignatureVerifier>[0];
 
 export class SignatureBatch {
-  private readonly checks: Array<{ readonly publicKey: PublicKey; readonly message: Uint8Array; readonly signature: Uint8Array }> = [];
+  private readonly pending: Array<Promise<SignatureVerdict>> = [];
   private verdicts: readonly SignatureVerdict[] | undefined;
+  private closed = false;
 
   constructor(private readonly verify: AsyncSignatureVerifier) {}
 
   add(publicKey: PublicKey, message: Uint8Array, signature: Uint8Array): number {
-    assert(this.verdicts === undefined, 'SignatureBatch: add after verifyAll');
-    this.checks.push({ publicKey, message, signature });
-    return this.checks.length - 1;
+    assert(!this.closed, 'SignatureBatch: add after verifyAll');
+    let check: Promise<SignatureVerdict>;
+    try {
+      check = this.verify(publicKey, message, signature);
+    } catch (err) {
+      check = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    // verifyAll reports a rejection; until it is called, the rejection must not count as unhandled.
+    check.catch(() => undefined);
+    this.pending.push(check);
+    return this.pending.length - 1;
   }
 
   get size(): number {
-    return this.checks.length;
+    return this.pending.length;
   }
 
   async verifyAll(): Promise<void> {
-    this.verdicts = await Promise.all(this.checks.map((c) => this.verify(c.publicKey, c.message, c.signature)));
+    this.closed = true;
+    this.verdicts = await Promise.all(this.pending);
+  }
+
+  /** Whether every check verified (defined only after verifyAll). */
+  allValid(): boolean {
+    assert(this.verdicts !== undefined, 'SignatureBatch: allValid before verifyAll');
+    return this.verdicts.every((v) => v === 'valid');
   }
 
   verdict(handle: number): SignatureVerdict {

@@ -1,15 +1,17 @@
 import type { ChannelResources } from '../../common/channel-resources.js';
 import { isFabsimError } from '../../core/errors.js';
-import type { CommittedTransaction, StateReader, StateUpdate, TxIdLookup } from '../../ledger/ledger-types.js';
+import type { CommittedTransaction, StateReader, StateUpdate, TxIdLookup, VersionedValue } from '../../ledger/ledger-types.js';
 import type { AsyncSignatureVerifier } from '../../msp/ecdsa.js';
 import type { Block } from '../../protos/block.js';
 import { HeaderType, parseEnvelopeHeaders } from '../../protos/envelope.js';
 import type { TxRwSet } from '../../protos/rwset.js';
 import { TxValidationCode } from '../../protos/tx-validation-code.js';
 import type { ChaincodeDefinitions } from './chaincode-definition.js';
+import { ChannelMembers } from './channel-member.js';
 import { checkEndorsements } from './endorsement-check.js';
 import { inspectTransaction, type EndorsedAction, type Inspection } from './inspect-envelope.js';
 import { findStateConflict, InBlockUpdates, writesOf } from './mvcc.js';
+import { PrefetchedState } from './prefetched-state.js';
 import { SignatureBatch } from './signature-batch.js';
 import { signatureError } from '../../msp/ecdsa.js';
 import { keyName, listSome, outcome, shortTxId, type TxOutcome } from './tx-outcome.js';
@@ -34,8 +36,11 @@ import { keyName, listSome, outcome, shortTxId, type TxOutcome } from './tx-outc
  *     VersionedDB.ValidateKeyValue; see `validateWrite`);
  *  8. MVCC, in block order, over committed state plus the earlier VALID transactions' writes:
  *     MVCC_READ_CONFLICT, then PHANTOM_READ_CONFLICT.
- * Signature checks of the whole block are collected in steps 1–5 and verified together (in
- * parallel with verifyEcdsaInThreadPool), while the ledger duplicate checks run.
+ * Signature checks of the whole block are collected in steps 1–5 and start verifying as they are
+ * collected (in parallel with verifyEcdsaInThreadPool); meanwhile the ledger answers the duplicate
+ * checks and the block's MVCC reads in one round trip each (TxIdLookup.hasTxIds,
+ * StateReader.getStates, when the ledger has them), and steps 5–8 run speculatively as if every
+ * signature verifies, kept only if they all do (see `settle`).
  *
  * A CONFIG transaction after the genesis block is VALID when it decodes and has the next config
  * sequence, but fabsim does not apply config updates yet (see inspect-envelope.ts). A CONFIG
@@ -95,14 +100,45 @@ interface Stage {
 export async function validateBlock(input: ValidateBlockInput): Promise<BlockValidation> {
   const { block, resources } = input;
   const batch = new SignatureBatch(input.verify);
-  const ctx = { channelId: input.channelId, blockNumber: block.header.number, resources, chaincodes: input.chaincodes, nowMs: input.nowMs, batch };
-  const inspections: Inspection[] = block.data.map((bytes) => genesisConfig(block, bytes) ?? inspectTransaction(bytes, ctx));
+  const members = new ChannelMembers(resources, input.nowMs);
+  const ctx = { channelId: input.channelId, blockNumber: block.header.number, resources, chaincodes: input.chaincodes, nowMs: input.nowMs, batch, members };
+  // Inspection hands each signature to the thread pool as it goes. The ledger reads of each slice
+  // of the block (duplicate tx ids, the state MVCC will read) are asked as soon as the slice is
+  // inspected, one round trip each: the store's reads share the thread pool with the signatures,
+  // so asking early keeps them from waiting behind the whole block's verifications.
+  const inspections: Inspection[] = [];
+  const reads: Array<Promise<SliceReads>> = [];
+  for (let start = 0; start < block.data.length; start += READ_SLICE) {
+    const slice = block.data.slice(start, start + READ_SLICE).map((bytes) => genesisConfig(block, bytes) ?? inspectTransaction(bytes, ctx));
+    inspections.push(...slice);
+    const read = sliceReads(slice, input);
+    read.catch(() => undefined); // awaited below
+    reads.push(read);
+  }
+  const verified = batch.verifyAll();
+  verified.catch(() => undefined); // awaited below; a verifier failure must not count as unhandled meanwhile
+  const answered = await Promise.all(reads);
+  const inLedger = answered.flatMap((r) => r.inLedger);
+  const state = PrefetchedState.over(input.state, answered.map((r) => r.state));
 
-  // Verify every signature of the block at once, while the ledger answers the duplicate checks.
-  const ledgerChecks = inspections.map((i) => (i.kind === 'signed' && i.next.kind === 'endorser' ? input.txIds.hasTxId(i.txId) : Promise.resolve(false)));
-  const [, inLedger] = await Promise.all([batch.verifyAll(), Promise.all(ledgerChecks)]);
+  // While the thread pool finishes the signatures, steps 5–8 run as if every signature verifies,
+  // which is what nearly every block holds. The result stands only if that turns out true;
+  // otherwise the steps run again with the real verdicts. Either way the answer is the one the
+  // real verdicts give.
+  const speculative = await settle(inspections, inLedger, ALL_VALID, state, input);
+  await verified;
+  if (batch.allValid()) return speculative;
+  return settle(inspections, inLedger, batch, state, input);
+}
 
-  const stages = inspections.map((inspection, txNum): Stage => decide(inspection, inLedger[txNum] === true, batch, resources));
+/** Where decide and checkEndorsements read signature verdicts: the verified batch, or an assumption. */
+type Verdicts = Pick<SignatureBatch, 'verdict'>;
+const ALL_VALID: Verdicts = { verdict: () => 'valid' };
+
+/** Steps 5–8 of the module comment, once the ledger has answered, with the signature verdicts of `verdicts`. */
+async function settle(inspections: readonly Inspection[], inLedger: readonly boolean[], verdicts: Verdicts, state: StateReader, input: ValidateBlockInput): Promise<BlockValidation> {
+  const { block, resources } = input;
+  const stages = inspections.map((inspection, txNum): Stage => decide(inspection, inLedger[txNum] === true, verdicts, resources));
 
   // Fabric's markTXIdDuplicates: a later transaction with the tx id of an earlier VALID one.
   const firstValid = new Map<string, number>();
@@ -132,11 +168,11 @@ export async function validateBlock(input: ValidateBlockInput): Promise<BlockVal
     let result = stage.outcome;
     let stateUpdates: readonly StateUpdate[] = [];
     if (stage.action !== undefined && result.code === 'VALID') {
-      const conflict = await findStateConflict(stage.action.rwset, input.state, updates);
+      const conflict = await findStateConflict(stage.action.rwset, state, updates);
       if (conflict !== undefined) {
         result = outcome(result.txId, conflict.code, conflict.detail);
       } else {
-        const writes = await writesOf(stage.action.rwset, input.state, updates);
+        const writes = await writesOf(stage.action.rwset, state, updates);
         for (const k of writes.keys) updates.set(k.namespace, k.key, { txId: result.txId, txNum, state: k.state });
         stateUpdates = writes.updates;
         result = outcome(result.txId, 'VALID', `${stage.action.chaincode.name} ${stage.action.chaincode.version} ${stage.endorsed}; ${describeWrites(stateUpdates)}`);
@@ -147,8 +183,33 @@ export async function validateBlock(input: ValidateBlockInput): Promise<BlockVal
   return { transactions, filter: Uint8Array.from(transactions.map((t) => TxValidationCode[t.code])) };
 }
 
+/** Transactions per slice of ledger reads (see validateBlock). */
+const READ_SLICE = 100;
+
+interface SliceReads {
+  /** Per transaction of the slice: whether it is an endorser transaction whose tx id is already committed (step 4). */
+  readonly inLedger: readonly boolean[];
+  /** The committed state of the keys the slice's endorsed actions touch (PrefetchedState.fetch). */
+  readonly state: ReadonlyMap<string, VersionedValue | undefined>;
+}
+
+async function sliceReads(slice: readonly Inspection[], input: ValidateBlockInput): Promise<SliceReads> {
+  const endorser = slice.map((i) => i.kind === 'signed' && i.next.kind === 'endorser');
+  const rwsets = slice.flatMap((i) => (i.kind === 'signed' && i.next.kind === 'endorser' && i.next.dispatch.kind === 'action' ? [i.next.dispatch.rwset] : []));
+  const [inLedger, state] = await Promise.all([duplicateChecks(slice, endorser, input.txIds), PrefetchedState.fetch(input.state, rwsets)]);
+  return { inLedger, state };
+}
+
+/** Step 4's ledger lookups: whether each endorser transaction's tx id is already committed (false for the others). */
+async function duplicateChecks(inspections: readonly Inspection[], endorser: readonly boolean[], txIds: TxIdLookup): Promise<boolean[]> {
+  const ids = inspections.flatMap((i, n) => (endorser[n] === true && i.kind === 'signed' ? [i.txId] : []));
+  const answers = ids.length === 0 ? [] : txIds.hasTxIds !== undefined ? await txIds.hasTxIds(ids) : await Promise.all(ids.map((id) => txIds.hasTxId(id)));
+  let next = 0;
+  return endorser.map((e) => (e ? answers[next++] === true : false));
+}
+
 /** Steps 2–5 for one transaction, once the signatures are verified and the ledger has answered. */
-function decide(inspection: Inspection, inLedger: boolean, batch: SignatureBatch, resources: ChannelResources): Stage {
+function decide(inspection: Inspection, inLedger: boolean, batch: Verdicts, resources: ChannelResources): Stage {
   const done = (o: TxOutcome): Stage => ({ outcome: o, action: undefined, endorsed: '' });
   if (inspection.kind === 'decided') return done(inspection.outcome);
   const { txId, next } = inspection;
