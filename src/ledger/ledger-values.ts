@@ -8,7 +8,7 @@ import type { Height, VersionedValue } from './ledger-types.js';
  *   versioned value  u8 flags (bit 0: has metadata) ‖ u64 blockNum ‖ u32 txNum ‖ [u32 len ‖ metadata] ‖ value
  *                    (the version first, so a range scan that needs only versions reads 13 bytes)
  *   history record   u8 isDelete ‖ u32 len ‖ txId ‖ value (empty for a delete)
- *   tx location      u64 blockNum ‖ u32 txNum ‖ u8 TxValidationCode
+ *   tx location      u64 blockNum ‖ u32 txNum ‖ u8 TxValidationCode ‖ [UTF-8 explanation, to the end]
  *   block number     u64 blockNum                       (block-by-hash index)
  *
  * Decoders throw RangeError on truncated records; PeerLedger reports them as LEDGER_CORRUPT.
@@ -58,18 +58,23 @@ export function decodeHistoryRecord(bytes: Uint8Array): { txId: string; isDelete
 
 const CODE_NAMES = new Map<number, TxValidationCodeName>(Object.entries(TxValidationCode).map(([name, code]) => [code, name as TxValidationCodeName]));
 
-export function encodeTxLocation(blockNum: number, txNum: number, code: TxValidationCodeName): Uint8Array {
-  return new ByteWriter(13).u64(blockNum).u32(txNum).u8(TxValidationCode[code]).finish();
+export function encodeTxLocation(blockNum: number, txNum: number, code: TxValidationCodeName, explanation?: string): Uint8Array {
+  const w = new ByteWriter(13 + (explanation === undefined ? 0 : explanation.length * 3)).u64(blockNum).u32(txNum).u8(TxValidationCode[code]);
+  if (explanation !== undefined) w.utf8(explanation);
+  return w.finish();
 }
 
-export function decodeTxLocation(bytes: Uint8Array): { blockNum: number; txNum: number; code: TxValidationCodeName } {
+const utf8 = new TextDecoder();
+
+export function decodeTxLocation(bytes: Uint8Array): { blockNum: number; txNum: number; code: TxValidationCodeName; explanation?: string } {
   const r = new ByteReader(bytes);
   const blockNum = r.u64();
   const txNum = r.u32();
   const byte = r.u8();
   const code = CODE_NAMES.get(byte);
   if (code === undefined) throw new RangeError(`unknown TxValidationCode ${byte}`);
-  return { blockNum, txNum, code };
+  if (r.remaining === 0) return { blockNum, txNum, code };
+  return { blockNum, txNum, code, explanation: utf8.decode(r.rest()) };
 }
 
 export function encodeBlockNumber(blockNum: number): Uint8Array {

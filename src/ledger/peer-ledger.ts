@@ -157,7 +157,7 @@ export class PeerLedger implements StateReader, TxIdLookup, LedgerQueries {
     for (const tx of c.transactions) {
       if (tx.txId !== '' && !seen.has(tx.txId)) {
         seen.add(tx.txId);
-        if (!alreadyIndexed.has(tx.txId)) ops.push({ type: 'put', key: txIdKey(tx.txId), value: encodeTxLocation(blockNum, tx.txNum, tx.code) });
+        if (!alreadyIndexed.has(tx.txId)) ops.push({ type: 'put', key: txIdKey(tx.txId), value: encodeTxLocation(blockNum, tx.txNum, tx.code, tx.explanation) });
       }
       if (tx.code !== 'VALID') continue;
       const version: Height = { blockNum, txNum: tx.txNum };

@@ -165,6 +165,14 @@ describe.each(stores)('PeerLedger on %s', (_name, makeStore) => {
     expect(await chain.ledger.getHistory('cc2', 'k')).toEqual([]);
   });
 
+  it("keeps each transaction's explanation in the tx-id index, for learners", async () => {
+    const chain = new Chain(await PeerLedger.open(await makeStore()));
+    const why = 'MVCC_READ_CONFLICT: read cc/k at version 0:0, but the ledger has 1:0 — ünïcode kept';
+    await chain.commit({ ...invalid('x'), explanation: why }, valid('y'));
+    expect(await chain.ledger.getTransactionLocation('x')).toEqual({ txId: 'x', blockNum: 0, txNum: 0, code: 'MVCC_READ_CONFLICT', explanation: why });
+    expect(await chain.ledger.getTransactionLocation('y')).toEqual({ txId: 'y', blockNum: 0, txNum: 1, code: 'VALID' });
+  });
+
   it('indexes every txId, valid or not, first occurrence winning', async () => {
     const chain = new Chain(await PeerLedger.open(await makeStore()));
     await chain.commit(valid('a', put('cc', 'k', '1')), invalid('b', 'BAD_PAYLOAD'), invalid('a', 'DUPLICATE_TXID'), invalid(''));
