@@ -101,7 +101,7 @@ export default tseslint.config(
   },
   { files: ['src/**/*.ts'], ignores: ['src/transport/**'], rules: { 'no-restricted-imports': ['error', layerImportBans] } },
   { files: ['src/protos/**/*.ts', 'src/storage/**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: [grpcBan] }] } },
-  { files: ['src/raft/**/*.ts', 'src/policy/**/*.ts', 'src/peer/validation/**/*.ts'], rules: pureLayerRules },
+  { files: ['src/raft/**/*.ts', 'src/policy/**/*.ts', 'src/peer/validation/**/*.ts', 'src/peer/simulation/**/*.ts'], rules: pureLayerRules },
   {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly' } },
