@@ -81,7 +81,7 @@ const pureLayerRules = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', 'organizations/', '.fabsim/', 'scratch/'] },
+  { ignores: ['node_modules/', 'dist/', 'coverage/', 'organizations/', '.fabsim/', 'scratch/', 'chaincode/*/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -102,6 +102,13 @@ export default tseslint.config(
   { files: ['src/**/*.ts'], ignores: ['src/transport/**'], rules: { 'no-restricted-imports': ['error', layerImportBans] } },
   { files: ['src/protos/**/*.ts', 'src/storage/**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: [grpcBan] }] } },
   { files: ['src/raft/**/*.ts', 'src/policy/**/*.ts', 'src/peer/validation/**/*.ts', 'src/peer/simulation/**/*.ts'], rules: pureLayerRules },
+  // Chaincode packages compile with their own tsconfig (experimentalDecorators + emitDecoratorMetadata,
+  // see chaincode/README.md). Telling the parser so keeps consistent-type-imports from turning the
+  // `Context` import into `import type`, which would drop it from design:paramtypes.
+  {
+    files: ['chaincode/**/*.ts'],
+    languageOptions: { parserOptions: { experimentalDecorators: true, emitDecoratorMetadata: true } },
+  },
   {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly' } },
