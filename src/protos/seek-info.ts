@@ -73,9 +73,10 @@ const CONTENT_TYPES: readonly SeekContentType[] = ['BLOCK', 'HEADER_WITH_SIG'];
  * What fabsim writes for a stop of "forever": google-protobuf cannot write 2^64 - 1 from a JS number,
  * so the largest exact integer stands in for it. Reading, anything from it up counts as forever.
  */
-const FOREVER_WIRE_NUMBER = Number.MAX_SAFE_INTEGER;
+export const FOREVER_WIRE_NUMBER = Number.MAX_SAFE_INTEGER;
 
-function buildSeekPosition(position: SeekPosition): orderer.SeekPosition {
+/** The protobuf message of a position (also used by gateway.ChaincodeEventsRequest's start_position). */
+export function seekPositionMessage(position: SeekPosition): orderer.SeekPosition {
   const message = new orderer.SeekPosition();
   switch (position.kind) {
     case 'oldest':
@@ -112,8 +113,8 @@ function parseSeekPosition(message: orderer.SeekPosition | undefined, which: str
 
 export function buildSeekInfo(info: SeekInfoInput): Uint8Array {
   const message = new orderer.SeekInfo();
-  if (info.start !== undefined) message.setStart(buildSeekPosition(info.start));
-  if (info.stop !== undefined) message.setStop(buildSeekPosition(info.stop));
+  if (info.start !== undefined) message.setStart(seekPositionMessage(info.start));
+  if (info.stop !== undefined) message.setStop(seekPositionMessage(info.stop));
   message.setBehavior(BEHAVIORS.indexOf(info.behavior ?? 'BLOCK_UNTIL_READY') as 0 | 1);
   message.setErrorResponse(ERROR_RESPONSES.indexOf(info.errorResponse ?? 'STRICT') as 0 | 1);
   message.setContentType(CONTENT_TYPES.indexOf(info.contentType ?? 'BLOCK') as 0 | 1);
