@@ -167,6 +167,8 @@ export class PeerChannels implements ChannelParticipation {
         await committer.commit(bytes);
       },
       connector: this.o.connector,
+      // Hand the committer up to 3 blocks ahead: the next blocks' signatures verify while one commits.
+      blocksAhead: 3,
       scheduler: this.o.scheduler,
       clock: this.o.clock,
       logger: this.o.logger,

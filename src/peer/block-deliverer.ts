@@ -13,15 +13,19 @@ import { buildSignedSeekEnvelope, SEEK_FOREVER, type DeliverResponse, type SeekI
  *   SeekInfo: start specified height, stop specified MaxUint64, BLOCK_UNTIL_READY), and passes
  *   every block, in order, to `onBlock` (the committer, which checks the orderer's signature and the
  *   chain, and throws when the block is bad).
+ * - Up to `blocksAhead` blocks are handed to `onBlock` before the first of them is committed (a
+ *   bounded look-ahead: the stream is not read further while that many are outstanding).
  * - A session ends when the stream fails, ends, answers a status (even SUCCESS: this seek never
  *   completes), when `onBlock` throws (the block is bad, or the peer could not commit it), or when
- *   no block arrived for `stallTimeoutMs`. Then the deliverer moves to the next orderer endpoint
+ *   no block arrived for `stallTimeoutMs`. A refused block aborts the stream at once; the blocks
+ *   handed over after it are not committed (the committer refuses them, as they are not the next
+ *   one) and the session ends once every outstanding onBlock call has settled. Then the deliverer moves to the next orderer endpoint
  *   (round robin over `endpoints()`, re-read each time so config updates apply; Fabric picks one at
  *   random) after a backoff, and resumes from the ledger height again, so nothing is skipped and a
  *   restarted peer resumes from its ledger.
  * - Backoff: `initialRetryDelayMs * backoffFactor^(failures - 1)`, at most `maxRetryDelayMs`, as
  *   Fabric's DeliverBlocks; a block committed resets the failure count (Fabric's onSuccess).
- * - `stop()` aborts the stream at once and resolves when the loop has exited (after the block being
+ * - `stop()` aborts the stream at once and resolves when the loop has exited (after the blocks being
  *   committed, if any: a commit is never abandoned halfway).
  *
  * Not modelled: Fabric's BFT censorship monitor and header receivers, TLS-binding of the seek
@@ -64,8 +68,18 @@ export interface BlockDelivererOptions {
   readonly clock: Clock;
   /** The signature header's nonce; default 24 random bytes. */
   readonly nonce?: () => Uint8Array;
-  /** Commits one block; throws when the block is refused (then the deliverer changes orderer). */
+  /**
+   * Commits one block; throws when the block is refused (then the deliverer changes orderer). With
+   * `blocksAhead` > 1 it is called again before the previous call resolved, so it must commit in
+   * call order and must not commit a block after one it refused (Committer.commit does both).
+   */
   readonly onBlock: (block: Uint8Array) => Promise<void>;
+  /**
+   * How many onBlock calls may be outstanding: the deliverer reads up to this many blocks ahead of
+   * the commit (so the committer validates the next blocks while one commits). Default 1: each
+   * block is committed before the next is read.
+   */
+  readonly blocksAhead?: number;
   readonly connector: OrdererDeliverConnector;
   readonly scheduler: DelivererScheduler;
   readonly logger: Logger;
@@ -170,7 +184,6 @@ export class BlockDeliverer {
     const abort = new AbortController();
     this.session = abort;
     this.current = address;
-    let committed = 0;
     let stalled = false;
     let stallTimer: number | undefined;
     const armStall = (): void => {
@@ -182,6 +195,7 @@ export class BlockDeliverer {
       }, this.o.stallTimeoutMs);
     };
     let height = 0;
+    const handed = new HandedBlocks(this.o.onBlock, Math.max(1, Math.floor(this.o.blocksAhead ?? 1)), () => height, abort);
     try {
       height = this.o.height();
       const nonce = this.o.nonce?.() ?? new Uint8Array(randomBytes(24));
@@ -191,22 +205,25 @@ export class BlockDeliverer {
       for await (const response of this.o.connector.deliver(address, request, abort.signal)) {
         if (abort.signal.aborted) break;
         if (response.kind === 'status') {
+          const refused = await handed.drain();
+          if (refused !== undefined) return { reason: refused, committed: handed.committed };
           const why = response.status === 'SUCCESS' ? 'it answered SUCCESS to a seek that never completes' : `it answered ${response.status}`;
-          return { reason: `${why} for blocks from ${height + committed}`, committed };
+          return { reason: `${why} for blocks from ${height + handed.committed}`, committed: handed.committed };
         }
         if (stallTimer !== undefined) this.o.scheduler.clearTimeout(stallTimer);
-        try {
-          await this.o.onBlock(response.block);
-        } catch (err) {
-          return { reason: `the block after height ${height + committed} was refused: ${messageOf(err)}`, committed };
-        }
-        committed++;
+        handed.hand(response.block);
+        const refused = await handed.makeRoom();
+        if (refused !== undefined) return { reason: refused, committed: handed.committed };
         if (this.stopping) break;
         armStall();
       }
-      return { reason: this.abortReason(stalled, height + committed) ?? `it ended the stream without a status after ${committed} block(s)`, committed };
+      const refused = await handed.drain();
+      if (refused !== undefined) return { reason: refused, committed: handed.committed };
+      return { reason: this.abortReason(stalled, height + handed.committed) ?? `it ended the stream without a status after ${handed.committed} block(s)`, committed: handed.committed };
     } catch (err) {
-      return { reason: this.abortReason(stalled, height + committed) ?? `the stream failed: ${messageOf(err)}`, committed };
+      const refused = await handed.drain();
+      if (refused !== undefined) return { reason: refused, committed: handed.committed };
+      return { reason: this.abortReason(stalled, height + handed.committed) ?? `the stream failed: ${messageOf(err)}`, committed: handed.committed };
     } finally {
       if (stallTimer !== undefined) this.o.scheduler.clearTimeout(stallTimer);
       abort.abort();
@@ -234,5 +251,70 @@ export class BlockDeliverer {
         resolve();
       };
     });
+  }
+}
+
+/**
+ * The blocks of one session handed to onBlock and not yet settled, oldest first, at most `ahead`
+ * of them. Outcomes are taken in hand-over order: `committed` counts the blocks committed before
+ * the first refusal. A refusal aborts the session's stream at once (`abort`).
+ */
+class HandedBlocks {
+  private readonly pending: Array<Promise<{ readonly ok: true } | { readonly ok: false; readonly error: unknown }>> = [];
+  private refusedAny = false;
+  committed = 0;
+
+  constructor(
+    private readonly onBlock: (block: Uint8Array) => Promise<void>,
+    private readonly ahead: number,
+    private readonly height: () => number,
+    private readonly abort: AbortController,
+  ) {}
+
+  hand(block: Uint8Array): void {
+    let run: Promise<void>;
+    try {
+      run = this.onBlock(block);
+    } catch (err) {
+      run = Promise.reject(err);
+    }
+    this.pending.push(
+      run.then(
+        () => ({ ok: true }) as const,
+        (error: unknown) => {
+          this.refusedAny = true;
+          this.abort.abort();
+          return { ok: false, error } as const;
+        },
+      ),
+    );
+  }
+
+  /** Waits until fewer than `ahead` blocks are outstanding (none after a refusal); returns the refusal, if any. */
+  async makeRoom(): Promise<string | undefined> {
+    while (this.pending.length >= this.ahead || (this.refusedAny && this.pending.length > 0)) {
+      const refused = await this.settleOldest();
+      if (refused !== undefined) return refused;
+    }
+    return undefined;
+  }
+
+  /** Waits for every outstanding block; returns the first refusal, if any. */
+  async drain(): Promise<string | undefined> {
+    while (this.pending.length > 0) {
+      const refused = await this.settleOldest();
+      if (refused !== undefined) return refused;
+    }
+    return undefined;
+  }
+
+  private async settleOldest(): Promise<string | undefined> {
+    const outcome = await this.pending.shift();
+    if (outcome === undefined || outcome.ok) {
+      if (outcome !== undefined) this.committed++;
+      return undefined;
+    }
+    await Promise.all(this.pending.splice(0)); // the later blocks: refused by the committer, or not ours to abandon
+    return `the block after height ${this.height() + this.committed} was refused: ${messageOf(outcome.error)}`;
   }
 }

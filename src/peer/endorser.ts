@@ -6,13 +6,15 @@ import type { LedgerQueries } from '../ledger/ledger-types.js';
 import type { AsyncSignatureVerifier } from '../msp/ecdsa.js';
 import { computeTxId, describeHeaderType, HeaderType } from '../protos/envelope.js';
 import type { ProposalResponse } from '../protos/proposal.js';
+import type { EndorserChaincodeSupport } from './endorser-chaincode.js';
 import { chaincodeProposalResponse, errorProposalResponse, type EndorsementSigner } from './endorser-response.js';
+import { simulateAndEndorse } from './endorser-simulation.js';
 import { unpackProposal, type UnpackedProposal } from './proposal-unpack.js';
 import { invokeQscc, QSCC_ACL_POLICY, QSCC_NAME } from './qscc.js';
 
 /**
- * The peer's handling of `protos.Endorser/ProcessProposal` (Fabric's core/endorser/endorser.go),
- * for now with the query system chaincode only; user chaincode comes with the full Endorser.
+ * The peer's handling of `protos.Endorser/ProcessProposal` (Fabric's core/endorser/endorser.go):
+ * the query system chaincode qscc, and user chaincode simulated and endorsed (endorser-simulation.ts).
  *
  * Steps, in Fabric's order:
  * 1. UnpackProposal: SignedProposal → Proposal → Header → ChannelHeader, SignatureHeader,
@@ -25,12 +27,25 @@ import { invokeQscc, QSCC_ACL_POLICY, QSCC_NAME } from './qscc.js';
  * 4. The tx id must not be committed already (replay protection).
  * 5. ACL: for user chaincode, /Channel/Application/Writers (Fabric's peer/Propose) here; for qscc,
  *    /Channel/Application/Readers inside qscc (qscc/<function>).
- * 6. Run the chaincode and build the ProposalResponse (endorser-response.ts).
+ * 6. For user chaincode (Fabric's ChaincodeEndorsementInfo, then ChaincodeSupport.Execute): the
+ *    chaincode must be defined on the channel ("make sure the chaincode basic has been successfully
+ *    defined on channel mychannel and try again: ...", naming the defined ones) and running here
+ *    ("chaincode basic is not running on this peer: ..."; Fabric would say it is not installed, or
+ *    launch it); then simulate and endorse (endorser-simulation.ts).
+ *    For qscc: run it without a simulator. Other system chaincodes (cscc, lscc, _lifecycle) are
+ *    not served.
+ * 7. Build the ProposalResponse (endorser-response.ts).
  *
  * Fabric answers failures of 1, 3, 4 and 5-for-user-chaincode with an error (a gRPC error on the
- * wire; the response it also builds is dropped), and failures of 2, 5-for-qscc and 6 with a
+ * wire; the response it also builds is dropped), and failures of 2, 5-for-qscc, 6 and 7 with a
  * ProposalResponse of status 500. ProposalOutcome keeps both, so the gRPC service and the Gateway
  * can each answer as Fabric does.
+ *
+ * Simplification: fabsim's chaincode definitions come from the network file, not the `_lifecycle`
+ * namespace, so a simulation does not read `_lifecycle` (Fabric's rwsets carry a read of
+ * `namespaces/fields/<name>/Sequence` there). A simulation reads committed state without holding
+ * off commits (Fabric's txsim holds a read lock); a commit in between shows as an MVCC conflict
+ * at validation, never as a wrong commit.
  */
 
 /** Fabric's peer/Propose ACL default (configtx.yaml): who may send proposals for application chaincode. */
@@ -48,6 +63,8 @@ export interface ProposalHandlerOptions {
   readonly signer: EndorsementSigner;
   /** Verifies the creator's signature (e.g. on the thread pool); default: synchronously. */
   readonly verify?: AsyncSignatureVerifier;
+  /** Definitions, state and chaincode processes for user chaincode; without it the peer serves qscc only. */
+  readonly chaincodes?: EndorserChaincodeSupport;
   readonly logger?: Logger;
   /**
    * Not read: Fabric does not check a proposal's timestamp, and MSP validation uses the clock of the
@@ -120,11 +137,13 @@ export class ProposalHandler {
 
     if (!isSystem && !validation.ok) return { ...about, ...refused('invalid', validation.reason) };
 
+    if (!isSystem) return { ...about, response: await this.endorseUserChaincode(up) };
+
     if (up.chaincodeName !== QSCC_NAME) {
       return {
         ...about,
         response: errorProposalResponse(
-          `make sure the chaincode ${up.chaincodeName} has been successfully defined on channel ${channelId} and try again: ${isSystem ? 'system chaincode' : 'user chaincode'} ${up.chaincodeName} is not supported by this peer yet (it answers only the ledger queries of qscc)`,
+          `make sure the chaincode ${up.chaincodeName} has been successfully defined on channel ${channelId} and try again: system chaincode ${up.chaincodeName} is not supported by this peer (of the system chaincodes it answers only the ledger queries of qscc)`,
         ),
       };
     }
@@ -146,6 +165,50 @@ export class ProposalHandler {
         this.options.signer,
       ),
     };
+  }
+
+  /** Steps 6 and 7 for user chaincode, after the proposal passed every check. */
+  private async endorseUserChaincode(up: UnpackedProposal): Promise<ProposalResponse> {
+    const { channelId, txId } = up.channelHeader;
+    const name = up.chaincodeName;
+    const support = this.options.chaincodes;
+    const defineFirst = `make sure the chaincode ${name} has been successfully defined on channel ${channelId} and try again`;
+    if (support === undefined) {
+      return errorProposalResponse(`${defineFirst}: this peer was started without a chaincode runtime, so it runs no user chaincode (it answers only the ledger queries of qscc)`);
+    }
+    const definitions = support.definitionsOf(channelId);
+    const definition = definitions?.get(name);
+    if (definition === undefined) {
+      const defined = definitions?.names() ?? [];
+      return errorProposalResponse(
+        `${defineFirst}: chaincode ${name} not found: it is not defined on channel ${channelId} (defined there: ${defined.length === 0 ? 'none' : defined.join(', ')}); ` +
+          "define it under the channel's chaincodes in the network file, or invoke one of the defined chaincodes",
+      );
+    }
+    const state = support.stateOf(channelId);
+    if (state === undefined) {
+      return errorProposalResponse(`channel '${channelId}' has no ledger on this peer (it is being joined or removed); try again once the channel is joined`);
+    }
+    const chaincode = support.executor.find(channelId, definition);
+    if (chaincode === undefined) {
+      const message =
+        `chaincode ${name} is not running on this peer: its definition (version ${definition.version}, sequence ${definition.sequence}) exists on channel ${channelId}, ` +
+        `but ${support.executor.explainMissing(channelId, definition)}`;
+      this.logger.warn('proposal not endorsed: chaincode not running', { txId, channelId, chaincode: name });
+      return errorProposalResponse(message);
+    }
+    const response = await simulateAndEndorse({
+      proposal: up,
+      definition,
+      state,
+      chaincode,
+      signer: this.options.signer,
+      ...(support.executeTimeoutMs === undefined ? {} : { executeTimeoutMs: support.executeTimeoutMs }),
+    });
+    const fields = { txId, channelId, chaincode: name, status: response.response.status };
+    if (response.endorsement === undefined) this.logger.warn('proposal not endorsed', { ...fields, message: response.response.message });
+    else this.logger.debug('proposal endorsed', fields);
+    return response;
   }
 
   /**

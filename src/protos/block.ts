@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { common } from '@hyperledger/fabric-protos';
 import { derInteger, derOctetString, derSequence } from './der.js';
-import { decodeProto, ProtoDecodeError } from './proto-error.js';
+import { decodeProto } from './proto-error.js';
+import { noBytes, WireReader } from './wire-reader.js';
 
 /**
  * Fabric blocks (`common.Block`): a header chained by hash, the transactions (each an Envelope's
@@ -75,15 +76,46 @@ export function buildBlock(block: Block): Uint8Array {
 }
 
 export function parseBlock(bytes: Uint8Array): Block {
-  const message = decodeProto('common.Block', () => common.Block.deserializeBinary(bytes));
-  const header = message.getHeader();
-  if (!header) throw new ProtoDecodeError('common.Block', 'it has no header');
-  const metadata = message.getMetadata()?.getMetadataList_asU8() ?? [];
-  return {
-    header: { number: header.getNumber(), previousHash: header.getPreviousHash_asU8(), dataHash: header.getDataHash_asU8() },
-    data: message.getData()?.getDataList_asU8() ?? [],
-    metadata: Array.from({ length: BLOCK_METADATA_SLOTS }, (_, i) => metadata[i] ?? new Uint8Array()),
-  };
+  const r = WireReader.of(bytes, 'common.Block');
+  let header: BlockHeader | undefined;
+  let data: Uint8Array[] = [];
+  let metadata: Uint8Array[] = [];
+  while (r.next()) {
+    switch (r.field) {
+      case 1: header = readBlockHeader(r.message('common.BlockHeader')); break;
+      // A repeated sub-message field seen twice replaces the first (google-protobuf does not merge).
+      case 2: data = readBytesList(r.message('common.BlockData')); break;
+      case 3: metadata = readBytesList(r.message('common.BlockMetadata')); break;
+      default: r.skip();
+    }
+  }
+  if (!header) throw r.error('it has no header');
+  return { header, data, metadata: Array.from({ length: BLOCK_METADATA_SLOTS }, (_, i) => metadata[i] ?? new Uint8Array()) };
+}
+
+function readBlockHeader(r: WireReader): BlockHeader {
+  let number = 0;
+  let previousHash: Uint8Array | undefined;
+  let dataHash: Uint8Array | undefined;
+  while (r.next()) {
+    switch (r.field) {
+      case 1: number = r.uint64(); break;
+      case 2: previousHash = r.bytes(); break;
+      case 3: dataHash = r.bytes(); break;
+      default: r.skip();
+    }
+  }
+  return { number, previousHash: previousHash ?? noBytes(), dataHash: dataHash ?? noBytes() };
+}
+
+/** BlockData / BlockMetadata: `repeated bytes` field 1. */
+function readBytesList(r: WireReader): Uint8Array[] {
+  const list: Uint8Array[] = [];
+  while (r.next()) {
+    if (r.field === 1) list.push(r.bytes());
+    else r.skip();
+  }
+  return list;
 }
 
 /** `common.Metadata`: a slot's value and the signatures over it. */
@@ -107,11 +139,31 @@ export function buildMetadataValue(m: BlockMetadataValue): Uint8Array {
 }
 
 export function parseMetadataValue(bytes: Uint8Array): BlockMetadataValue {
-  const message = decodeProto('common.Metadata', () => common.Metadata.deserializeBinary(bytes));
-  return {
-    value: message.getValue_asU8(),
-    signatures: message.getSignaturesList().map((s) => ({ signatureHeader: s.getSignatureHeader_asU8(), signature: s.getSignature_asU8() })),
-  };
+  const r = WireReader.of(bytes, 'common.Metadata');
+  let value: Uint8Array | undefined;
+  const signatures: Array<{ signatureHeader: Uint8Array; signature: Uint8Array }> = [];
+  while (r.next()) {
+    switch (r.field) {
+      case 1: value = r.bytes(); break;
+      case 2: {
+        const m = r.message('common.MetadataSignature');
+        let signatureHeader: Uint8Array | undefined;
+        let signature: Uint8Array | undefined;
+        while (m.next()) {
+          switch (m.field) {
+            case 1: signatureHeader = m.bytes(); break;
+            case 2: signature = m.bytes(); break;
+            case 3: m.bytes(); break; // identifier_header (BFT), not modelled
+            default: m.skip();
+          }
+        }
+        signatures.push({ signatureHeader: signatureHeader ?? noBytes(), signature: signature ?? noBytes() });
+        break;
+      }
+      default: r.skip();
+    }
+  }
+  return { value: value ?? noBytes(), signatures };
 }
 
 /**

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { common } from '@hyperledger/fabric-protos';
-import { decodeProto, ProtoDecodeError } from './proto-error.js';
+import { ProtoDecodeError } from './proto-error.js';
 import { parseSignatureHeader, type SignatureHeader } from './signature-header.js';
-import { buildTimestamp, timestampMs, type TimestampMessage } from './timestamp.js';
+import { buildTimestamp } from './timestamp.js';
+import { noBytes, WireReader } from './wire-reader.js';
 
 /**
  * Fabric's transaction envelope (common/common.proto), the unit that clients broadcast and that
@@ -70,18 +71,43 @@ export function buildChannelHeader(h: ChannelHeaderInput): Uint8Array {
 }
 
 export function parseChannelHeader(bytes: Uint8Array): ChannelHeader {
-  const message = decodeProto('common.ChannelHeader', () => common.ChannelHeader.deserializeBinary(bytes));
-  const timestamp = message.getTimestamp() as TimestampMessage | undefined;
-  return {
-    type: message.getType(),
-    version: message.getVersion(),
-    timestampMs: timestamp === undefined ? undefined : timestampMs(timestamp),
-    channelId: message.getChannelId(),
-    txId: message.getTxId(),
-    epoch: message.getEpoch(),
-    extension: message.getExtension_asU8(),
-    tlsCertHash: message.getTlsCertHash_asU8(),
-  };
+  const r = WireReader.of(bytes, 'common.ChannelHeader');
+  let type = 0;
+  let version = 0;
+  let timestamp: number | undefined;
+  let channelId = '';
+  let txId = '';
+  let epoch = 0;
+  let extension: Uint8Array | undefined;
+  let tlsCertHash: Uint8Array | undefined;
+  while (r.next()) {
+    switch (r.field) {
+      case 1: type = r.int32(); break;
+      case 2: version = r.int32(); break;
+      case 3: timestamp = parseTimestampField(r.message('google.protobuf.Timestamp')); break;
+      case 4: channelId = r.string(); break;
+      case 5: txId = r.string(); break;
+      case 6: epoch = r.uint64(); break;
+      case 7: extension = r.bytes(); break;
+      case 8: tlsCertHash = r.bytes(); break;
+      default: r.skip();
+    }
+  }
+  return { type, version, timestampMs: timestamp, channelId, txId, epoch, extension: extension ?? noBytes(), tlsCertHash: tlsCertHash ?? noBytes() };
+}
+
+/** A `google.protobuf.Timestamp` (seconds int64, nanos int32) as whole milliseconds, like timestampMs. */
+function parseTimestampField(r: WireReader): number {
+  let seconds = 0;
+  let nanos = 0;
+  while (r.next()) {
+    switch (r.field) {
+      case 1: seconds = r.int64(); break;
+      case 2: nanos = r.int32(); break;
+      default: r.skip();
+    }
+  }
+  return seconds * 1000 + Math.floor(nanos / 1e6);
 }
 
 /** `common.Header`: the two inner headers, as the bytes that were signed. */
@@ -109,13 +135,31 @@ export function buildPayload(p: Payload): Uint8Array {
 
 /** Reads a Payload; one without a header is refused, as Fabric refuses it ("envelope must have a Header"). */
 export function parsePayload(bytes: Uint8Array): Payload {
-  const message = decodeProto('common.Payload', () => common.Payload.deserializeBinary(bytes));
-  const header = message.getHeader();
-  if (header === undefined) throw new ProtoDecodeError('common.Payload', 'it has no header');
-  return {
-    header: { channelHeader: header.getChannelHeader_asU8(), signatureHeader: header.getSignatureHeader_asU8() },
-    data: message.getData_asU8(),
-  };
+  const r = WireReader.of(bytes, 'common.Payload');
+  let header: PayloadHeader | undefined;
+  let data: Uint8Array | undefined;
+  while (r.next()) {
+    switch (r.field) {
+      case 1: header = parseHeaderField(r.message('common.Header')); break;
+      case 2: data = r.bytes(); break;
+      default: r.skip();
+    }
+  }
+  if (header === undefined) throw r.error('it has no header');
+  return { header, data: data ?? noBytes() };
+}
+
+function parseHeaderField(r: WireReader): PayloadHeader {
+  let channelHeader: Uint8Array | undefined;
+  let signatureHeader: Uint8Array | undefined;
+  while (r.next()) {
+    switch (r.field) {
+      case 1: channelHeader = r.bytes(); break;
+      case 2: signatureHeader = r.bytes(); break;
+      default: r.skip();
+    }
+  }
+  return { channelHeader: channelHeader ?? noBytes(), signatureHeader: signatureHeader ?? noBytes() };
 }
 
 /** `common.Envelope`: the payload bytes and the creator's signature over them (empty in a genesis block). */
@@ -132,10 +176,18 @@ export function buildEnvelope(e: Envelope): Uint8Array {
 }
 
 export function parseEnvelope(bytes: Uint8Array): Envelope {
-  const message = decodeProto('common.Envelope', () => common.Envelope.deserializeBinary(bytes));
-  const payload = message.getPayload_asU8();
-  if (payload.length === 0) throw new ProtoDecodeError('common.Envelope', 'its payload is empty');
-  return { payload, signature: message.getSignature_asU8() };
+  const r = WireReader.of(bytes, 'common.Envelope');
+  let payload: Uint8Array | undefined;
+  let signature: Uint8Array | undefined;
+  while (r.next()) {
+    switch (r.field) {
+      case 1: payload = r.bytes(); break;
+      case 2: signature = r.bytes(); break;
+      default: r.skip();
+    }
+  }
+  if (payload === undefined || payload.length === 0) throw r.error('its payload is empty');
+  return { payload, signature: signature ?? noBytes() };
 }
 
 /** An envelope decoded down to its two headers: what the orderer's Broadcast and the peer's validator read first. */

@@ -1,5 +1,5 @@
 import { msp } from '@hyperledger/fabric-protos';
-import { decodeProto, ProtoDecodeError } from './proto-error.js';
+import { WireReader } from './wire-reader.js';
 
 /**
  * `msp.SerializedIdentity`: how Fabric names a signer on the wire (a proposal's creator, an
@@ -19,10 +19,17 @@ export function buildSerializedIdentity(identity: SerializedIdentity): Uint8Arra
 }
 
 export function parseSerializedIdentity(bytes: Uint8Array): SerializedIdentity {
-  const message = decodeProto('msp.SerializedIdentity', () => msp.SerializedIdentity.deserializeBinary(bytes));
-  const mspId = message.getMspid();
-  const idBytes = message.getIdBytes_asU8();
-  if (mspId === '') throw new ProtoDecodeError('msp.SerializedIdentity', 'its mspid field is empty');
-  if (idBytes.length === 0) throw new ProtoDecodeError('msp.SerializedIdentity', 'its id_bytes field is empty');
+  const r = WireReader.of(bytes, 'msp.SerializedIdentity');
+  let mspId = '';
+  let idBytes: Uint8Array | undefined;
+  while (r.next()) {
+    switch (r.field) {
+      case 1: mspId = r.string(); break;
+      case 2: idBytes = r.bytes(); break;
+      default: r.skip();
+    }
+  }
+  if (mspId === '') throw r.error('its mspid field is empty');
+  if (idBytes === undefined || idBytes.length === 0) throw r.error('its id_bytes field is empty');
   return { mspId, idBytes };
 }

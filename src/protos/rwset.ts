@@ -1,6 +1,7 @@
 import { ledger } from '@hyperledger/fabric-protos';
 import { assert } from '../core/assert.js';
-import { decodeProto, ProtoDecodeError } from './proto-error.js';
+import { ProtoDecodeError } from './proto-error.js';
+import { noBytes, WireReader } from './wire-reader.js';
 
 /**
  * Fabric's transaction read-write set (ledger/rwset/rwset.proto and kvrwset/kv_rwset.proto): what a
@@ -147,41 +148,168 @@ function safeUint64(value: number, what: string, where: string): number {
   return value;
 }
 
-function parseKvRead(message: ledger.rwset.kvrwset.KVRead, where: string): KvRead {
-  const version = message.getVersion();
-  const key = message.getKey();
-  if (version === undefined) return { key, version: undefined };
-  const at = `${where}, read of key ${JSON.stringify(key)}`;
-  return { key, version: { blockNum: safeUint64(version.getBlockNum(), 'block_num', at), txNum: safeUint64(version.getTxNum(), 'tx_num', at) } };
+function readVersion(r: WireReader): { blockNum: number; txNum: number } {
+  let blockNum = 0;
+  let txNum = 0;
+  while (r.next()) {
+    switch (r.field) {
+      case 1: blockNum = r.uint64(); break;
+      case 2: txNum = r.uint64(); break;
+      default: r.skip();
+    }
+  }
+  return { blockNum, txNum };
 }
 
-function parseRangeQueryInfo(message: ledger.rwset.kvrwset.RangeQueryInfo, where: string): RangeQueryInfo {
-  const base = { startKey: message.getStartKey(), endKey: message.getEndKey(), itrExhausted: message.getItrExhausted() };
-  const at = `${where}, range query [${JSON.stringify(base.startKey)}, ${JSON.stringify(base.endKey)})`;
-  const raw = message.getRawReads();
-  if (raw !== undefined) return { ...base, rawReads: raw.getKvReadsList().map((read) => parseKvRead(read, at)) };
-  const summary = message.getReadsMerkleHashes();
-  if (summary !== undefined) {
-    return {
-      ...base,
-      readsMerkleHashes: { maxDegree: summary.getMaxDegree(), maxLevel: summary.getMaxLevel(), maxLevelHashes: summary.getMaxLevelHashesList_asU8() },
-    };
+// Range checks run after the whole KVRWSet decoded, as they did over the decoded google-protobuf message.
+function readKvRead(r: WireReader): { key: string; version: { blockNum: number; txNum: number } | undefined } {
+  let key = '';
+  let version: { blockNum: number; txNum: number } | undefined;
+  while (r.next()) {
+    switch (r.field) {
+      case 1: key = r.string(); break;
+      case 2: version = readVersion(r.message('kvrwset.Version')); break;
+      default: r.skip();
+    }
   }
-  return base;
+  return { key, version };
+}
+
+function checkKvRead(read: { key: string; version: { blockNum: number; txNum: number } | undefined }, where: string): KvRead {
+  const version = read.version;
+  if (version === undefined) return read;
+  const at = `${where}, read of key ${JSON.stringify(read.key)}`;
+  safeUint64(version.blockNum, 'block_num', at);
+  safeUint64(version.txNum, 'tx_num', at);
+  return read;
+}
+
+function readKvReads(r: WireReader, into: KvRead[]): void {
+  while (r.next()) {
+    if (r.field === 1) into.push(readKvRead(r.message('kvrwset.KVRead')));
+    else r.skip();
+  }
+}
+
+function readMerkleSummary(r: WireReader): { maxDegree: number; maxLevel: number; maxLevelHashes: Uint8Array[] } {
+  let maxDegree = 0;
+  let maxLevel = 0;
+  const maxLevelHashes: Uint8Array[] = [];
+  while (r.next()) {
+    switch (r.field) {
+      case 1: maxDegree = r.uint32(); break;
+      case 2: maxLevel = r.uint32(); break;
+      case 3: maxLevelHashes.push(r.bytes()); break;
+      default: r.skip();
+    }
+  }
+  return { maxDegree, maxLevel, maxLevelHashes };
+}
+
+function readRangeQueryInfo(r: WireReader): RangeQueryInfo {
+  let startKey = '';
+  let endKey = '';
+  let itrExhausted = false;
+  // The reads_info oneof: the last member present wins (google-protobuf clears the other on set).
+  let rawReads: KvRead[] | undefined;
+  let readsMerkleHashes: RangeQueryInfo['readsMerkleHashes'];
+  while (r.next()) {
+    switch (r.field) {
+      case 1: startKey = r.string(); break;
+      case 2: endKey = r.string(); break;
+      case 3: itrExhausted = r.bool(); break;
+      case 4:
+        rawReads = [];
+        readKvReads(r.message('kvrwset.QueryReads'), rawReads);
+        readsMerkleHashes = undefined;
+        break;
+      case 5:
+        readsMerkleHashes = readMerkleSummary(r.message('kvrwset.QueryReadsMerkleSummary'));
+        rawReads = undefined;
+        break;
+      default: r.skip();
+    }
+  }
+  if (rawReads !== undefined) return { startKey, endKey, itrExhausted, rawReads };
+  if (readsMerkleHashes !== undefined) return { startKey, endKey, itrExhausted, readsMerkleHashes };
+  return { startKey, endKey, itrExhausted };
+}
+
+function readKvWrite(r: WireReader): KvWrite {
+  let key = '';
+  let isDelete = false;
+  let value: Uint8Array | undefined;
+  while (r.next()) {
+    switch (r.field) {
+      case 1: key = r.string(); break;
+      case 2: isDelete = r.bool(); break;
+      case 3: value = r.bytes(); break;
+      default: r.skip();
+    }
+  }
+  return { key, isDelete, value: value ?? noBytes() };
+}
+
+function readMetadataWrite(r: WireReader): KvMetadataWrite {
+  let key = '';
+  const entries: KvMetadataEntry[] = [];
+  while (r.next()) {
+    switch (r.field) {
+      case 1: key = r.string(); break;
+      case 2: {
+        const e = r.message('kvrwset.KVMetadataEntry');
+        let name = '';
+        let value: Uint8Array | undefined;
+        while (e.next()) {
+          switch (e.field) {
+            case 1: name = e.string(); break;
+            case 2: value = e.bytes(); break;
+            default: e.skip();
+          }
+        }
+        entries.push({ name, value: value ?? noBytes() });
+        break;
+      }
+      default: r.skip();
+    }
+  }
+  return { key, entries };
 }
 
 /** Reads `kvrwset.KVRWSet` bytes; `where` names the set in error messages (e.g. `namespace "basic"`). */
 export function parseKvRwSet(bytes: Uint8Array, where = 'the rwset'): KvRwSet {
-  const message = decodeProto(`${KV_RWSET} of ${where}`, () => kv.KVRWSet.deserializeBinary(bytes));
-  return {
-    reads: message.getReadsList().map((read) => parseKvRead(read, where)),
-    rangeQueriesInfo: message.getRangeQueriesInfoList().map((info) => parseRangeQueryInfo(info, where)),
-    writes: message.getWritesList().map((w) => ({ key: w.getKey(), isDelete: w.getIsDelete(), value: w.getValue_asU8() })),
-    metadataWrites: message.getMetadataWritesList().map((w) => ({
-      key: w.getKey(),
-      entries: w.getEntriesList().map((e) => ({ name: e.getName(), value: e.getValue_asU8() })),
-    })),
-  };
+  const r = WireReader.of(bytes, `${KV_RWSET} of ${where}`);
+  const reads: KvRead[] = [];
+  const rangeQueriesInfo: RangeQueryInfo[] = [];
+  const writes: KvWrite[] = [];
+  const metadataWrites: KvMetadataWrite[] = [];
+  while (r.next()) {
+    switch (r.field) {
+      case 1: reads.push(readKvRead(r.message('kvrwset.KVRead'))); break;
+      case 2: rangeQueriesInfo.push(readRangeQueryInfo(r.message('kvrwset.RangeQueryInfo'))); break;
+      case 3: writes.push(readKvWrite(r.message('kvrwset.KVWrite'))); break;
+      case 4: metadataWrites.push(readMetadataWrite(r.message('kvrwset.KVMetadataWrite'))); break;
+      default: r.skip();
+    }
+  }
+  for (const read of reads) checkKvRead(read, where);
+  for (const info of rangeQueriesInfo) {
+    if (info.rawReads === undefined) continue;
+    const at = `${where}, range query [${JSON.stringify(info.startKey)}, ${JSON.stringify(info.endKey)})`;
+    for (const read of info.rawReads) checkKvRead(read, at);
+  }
+  return { reads, rangeQueriesInfo, writes, metadataWrites };
+}
+
+/** Decodes (and discards) a `rwset.CollectionHashedReadWriteSet`, so malformed ones are refused as before. */
+function skimCollectionHashedRwset(r: WireReader): void {
+  while (r.next()) {
+    switch (r.field) {
+      case 1: r.string(); break;
+      case 2: case 3: r.bytes(); break;
+      default: r.skip();
+    }
+  }
 }
 
 /**
@@ -189,17 +317,37 @@ export function parseKvRwSet(bytes: Uint8Array, where = 'the rwset'): KvRwSet {
  * KV, or a namespace whose rwset does not decode, throws ProtoDecodeError naming the namespace.
  */
 export function parseTxRwSet(bytes: Uint8Array): TxRwSet {
-  const message = decodeProto('rwset.TxReadWriteSet', () => ledger.rwset.TxReadWriteSet.deserializeBinary(bytes));
-  const dataModel = message.getDataModel() as number;
+  const r = WireReader.of(bytes, 'rwset.TxReadWriteSet');
+  let dataModel = 0;
+  const namespaces: Array<{ namespace: string; rwset: Uint8Array; collectionHashedRwsetCount: number }> = [];
+  while (r.next()) {
+    switch (r.field) {
+      case 1: dataModel = r.enum(); break;
+      case 2: {
+        const n = r.message('rwset.NsReadWriteSet');
+        let namespace = '';
+        let rwset: Uint8Array | undefined;
+        let collectionHashedRwsetCount = 0;
+        while (n.next()) {
+          switch (n.field) {
+            case 1: namespace = n.string(); break;
+            case 2: rwset = n.bytes(); break;
+            case 3: skimCollectionHashedRwset(n.message('rwset.CollectionHashedReadWriteSet')); collectionHashedRwsetCount++; break;
+            default: n.skip();
+          }
+        }
+        namespaces.push({ namespace, rwset: rwset ?? noBytes(), collectionHashedRwsetCount });
+        break;
+      }
+      default: r.skip();
+    }
+  }
   if (dataModel !== KV) throw new ProtoDecodeError('rwset.TxReadWriteSet', `its data_model is ${dataModel}; only KV (0) exists`);
   return {
-    nsRwsets: message.getNsRwsetList().map((ns) => {
-      const namespace = ns.getNamespace();
-      return {
-        namespace,
-        rwset: parseKvRwSet(ns.getRwset_asU8(), `namespace ${JSON.stringify(namespace)}`),
-        collectionHashedRwsetCount: ns.getCollectionHashedRwsetList().length,
-      };
-    }),
+    nsRwsets: namespaces.map((ns) => ({
+      namespace: ns.namespace,
+      rwset: parseKvRwSet(ns.rwset, `namespace ${JSON.stringify(ns.namespace)}`),
+      collectionHashedRwsetCount: ns.collectionHashedRwsetCount,
+    })),
   };
 }

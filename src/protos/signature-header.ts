@@ -1,5 +1,5 @@
 import { common } from '@hyperledger/fabric-protos';
-import { decodeProto, ProtoDecodeError } from './proto-error.js';
+import { noBytes, WireReader } from './wire-reader.js';
 
 /** `common.SignatureHeader`: who signed (a SerializedIdentity) and a nonce against replay. */
 export interface SignatureHeader {
@@ -19,8 +19,17 @@ export function buildSignatureHeader(h: SignatureHeader): Uint8Array {
  * block's CONFIG envelope is signed by nobody, so configtxgen leaves its creator empty.
  */
 export function parseSignatureHeader(bytes: Uint8Array, options: { readonly allowEmptyCreator?: boolean } = {}): SignatureHeader {
-  const message = decodeProto('common.SignatureHeader', () => common.SignatureHeader.deserializeBinary(bytes));
-  const creator = message.getCreator_asU8();
-  if (creator.length === 0 && options.allowEmptyCreator !== true) throw new ProtoDecodeError('common.SignatureHeader', 'its creator is empty');
-  return { creator, nonce: message.getNonce_asU8() };
+  const r = WireReader.of(bytes, 'common.SignatureHeader');
+  let creator: Uint8Array | undefined;
+  let nonce: Uint8Array | undefined;
+  while (r.next()) {
+    switch (r.field) {
+      case 1: creator = r.bytes(); break;
+      case 2: nonce = r.bytes(); break;
+      default: r.skip();
+    }
+  }
+  creator ??= noBytes();
+  if (creator.length === 0 && options.allowEmptyCreator !== true) throw r.error('its creator is empty');
+  return { creator, nonce: nonce ?? noBytes() };
 }

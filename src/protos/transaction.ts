@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { peer } from '@hyperledger/fabric-protos';
 import { decodeProto, ProtoDecodeError } from './proto-error.js';
+import { noBytes, WireReader } from './wire-reader.js';
 
 /**
  * Fabric's endorser-transaction messages (peer/transaction.proto, proposal.proto,
@@ -82,7 +83,22 @@ export function buildChaincodeId(x: ChaincodeId): Uint8Array {
 }
 
 export function parseChaincodeId(bytes: Uint8Array): ChaincodeId {
-  return chaincodeIdOf(decodeProto('peer.ChaincodeID', () => peer.ChaincodeID.deserializeBinary(bytes)));
+  return readChaincodeId(WireReader.of(bytes, 'peer.ChaincodeID'));
+}
+
+function readChaincodeId(r: WireReader): ChaincodeId {
+  let path = '';
+  let name = '';
+  let version = '';
+  while (r.next()) {
+    switch (r.field) {
+      case 1: path = r.string(); break;
+      case 2: name = r.string(); break;
+      case 3: version = r.string(); break;
+      default: r.skip();
+    }
+  }
+  return { name, version, path };
 }
 
 // ---- Endorsement, ChaincodeEndorsedAction, ChaincodeActionPayload --------------------------------
@@ -94,16 +110,25 @@ function endorsementMessageOf(e: Endorsement): peer.Endorsement {
   return message;
 }
 
-function endorsementOf(message: peer.Endorsement): Endorsement {
-  return { endorser: message.getEndorser_asU8(), signature: message.getSignature_asU8() };
-}
-
 export function buildEndorsement(x: Endorsement): Uint8Array {
   return endorsementMessageOf(x).serializeBinary();
 }
 
 export function parseEndorsement(bytes: Uint8Array): Endorsement {
-  return endorsementOf(decodeProto('peer.Endorsement', () => peer.Endorsement.deserializeBinary(bytes)));
+  return readEndorsement(WireReader.of(bytes, 'peer.Endorsement'));
+}
+
+function readEndorsement(r: WireReader): Endorsement {
+  let endorser: Uint8Array | undefined;
+  let signature: Uint8Array | undefined;
+  while (r.next()) {
+    switch (r.field) {
+      case 1: endorser = r.bytes(); break;
+      case 2: signature = r.bytes(); break;
+      default: r.skip();
+    }
+  }
+  return { endorser: endorser ?? noBytes(), signature: signature ?? noBytes() };
 }
 
 function endorsedActionMessage(x: ChaincodeEndorsedAction): peer.ChaincodeEndorsedAction {
@@ -113,8 +138,17 @@ function endorsedActionMessage(x: ChaincodeEndorsedAction): peer.ChaincodeEndors
   return message;
 }
 
-function endorsedActionOf(message: peer.ChaincodeEndorsedAction): ChaincodeEndorsedAction {
-  return { proposalResponsePayload: message.getProposalResponsePayload_asU8(), endorsements: message.getEndorsementsList().map(endorsementOf) };
+function readEndorsedAction(r: WireReader): ChaincodeEndorsedAction {
+  let proposalResponsePayload: Uint8Array | undefined;
+  const endorsements: Endorsement[] = [];
+  while (r.next()) {
+    switch (r.field) {
+      case 1: proposalResponsePayload = r.bytes(); break;
+      case 2: endorsements.push(readEndorsement(r.message('peer.Endorsement'))); break;
+      default: r.skip();
+    }
+  }
+  return { proposalResponsePayload: proposalResponsePayload ?? noBytes(), endorsements };
 }
 
 export function buildChaincodeEndorsedAction(x: ChaincodeEndorsedAction): Uint8Array {
@@ -122,7 +156,7 @@ export function buildChaincodeEndorsedAction(x: ChaincodeEndorsedAction): Uint8A
 }
 
 export function parseChaincodeEndorsedAction(bytes: Uint8Array): ChaincodeEndorsedAction {
-  return endorsedActionOf(decodeProto('peer.ChaincodeEndorsedAction', () => peer.ChaincodeEndorsedAction.deserializeBinary(bytes)));
+  return readEndorsedAction(WireReader.of(bytes, 'peer.ChaincodeEndorsedAction'));
 }
 
 export function buildChaincodeActionPayload(x: ChaincodeActionPayload): Uint8Array {
@@ -134,10 +168,18 @@ export function buildChaincodeActionPayload(x: ChaincodeActionPayload): Uint8Arr
 
 /** Reads a ChaincodeActionPayload; one without an action is refused (Fabric: "nil ChaincodeEndorsedAction"). */
 export function parseChaincodeActionPayload(bytes: Uint8Array): ChaincodeActionPayload {
-  const message = decodeProto('peer.ChaincodeActionPayload', () => peer.ChaincodeActionPayload.deserializeBinary(bytes));
-  const action = message.getAction();
-  if (action === undefined) throw new ProtoDecodeError('peer.ChaincodeActionPayload', 'it has no action (ChaincodeEndorsedAction)');
-  return { chaincodeProposalPayload: message.getChaincodeProposalPayload_asU8(), action: endorsedActionOf(action) };
+  const r = WireReader.of(bytes, 'peer.ChaincodeActionPayload');
+  let chaincodeProposalPayload: Uint8Array | undefined;
+  let action: ChaincodeEndorsedAction | undefined;
+  while (r.next()) {
+    switch (r.field) {
+      case 1: chaincodeProposalPayload = r.bytes(); break;
+      case 2: action = readEndorsedAction(r.message('peer.ChaincodeEndorsedAction')); break;
+      default: r.skip();
+    }
+  }
+  if (action === undefined) throw r.error('it has no action (ChaincodeEndorsedAction)');
+  return { chaincodeProposalPayload: chaincodeProposalPayload ?? noBytes(), action };
 }
 
 // ---- Transaction, TransactionAction ------------------------------------------------------------
@@ -149,8 +191,17 @@ function transactionActionMessage(x: TransactionAction): peer.TransactionAction 
   return message;
 }
 
-function transactionActionOf(message: peer.TransactionAction): TransactionAction {
-  return { header: message.getHeader_asU8(), payload: message.getPayload_asU8() };
+function readTransactionAction(r: WireReader): TransactionAction {
+  let header: Uint8Array | undefined;
+  let payload: Uint8Array | undefined;
+  while (r.next()) {
+    switch (r.field) {
+      case 1: header = r.bytes(); break;
+      case 2: payload = r.bytes(); break;
+      default: r.skip();
+    }
+  }
+  return { header: header ?? noBytes(), payload: payload ?? noBytes() };
 }
 
 export function buildTransactionAction(x: TransactionAction): Uint8Array {
@@ -158,7 +209,7 @@ export function buildTransactionAction(x: TransactionAction): Uint8Array {
 }
 
 export function parseTransactionAction(bytes: Uint8Array): TransactionAction {
-  return transactionActionOf(decodeProto('peer.TransactionAction', () => peer.TransactionAction.deserializeBinary(bytes)));
+  return readTransactionAction(WireReader.of(bytes, 'peer.TransactionAction'));
 }
 
 export function buildTransaction(x: Transaction): Uint8Array {
@@ -169,8 +220,13 @@ export function buildTransaction(x: Transaction): Uint8Array {
 
 /** Reads a Transaction; any number of actions (including none) is returned for the validator to judge. */
 export function parseTransaction(bytes: Uint8Array): Transaction {
-  const message = decodeProto('peer.Transaction', () => peer.Transaction.deserializeBinary(bytes));
-  return { actions: message.getActionsList().map(transactionActionOf) };
+  const r = WireReader.of(bytes, 'peer.Transaction');
+  const actions: TransactionAction[] = [];
+  while (r.next()) {
+    if (r.field === 1) actions.push(readTransactionAction(r.message('peer.TransactionAction')));
+    else r.skip();
+  }
+  return { actions };
 }
 
 // ---- ProposalResponsePayload, Response, ChaincodeAction ------------------------------------------
@@ -183,8 +239,17 @@ export function buildProposalResponsePayload(x: ProposalResponsePayload): Uint8A
 }
 
 export function parseProposalResponsePayload(bytes: Uint8Array): ProposalResponsePayload {
-  const message = decodeProto('peer.ProposalResponsePayload', () => peer.ProposalResponsePayload.deserializeBinary(bytes));
-  return { proposalHash: message.getProposalHash_asU8(), extension: message.getExtension_asU8() };
+  const r = WireReader.of(bytes, 'peer.ProposalResponsePayload');
+  let proposalHash: Uint8Array | undefined;
+  let extension: Uint8Array | undefined;
+  while (r.next()) {
+    switch (r.field) {
+      case 1: proposalHash = r.bytes(); break;
+      case 2: extension = r.bytes(); break;
+      default: r.skip();
+    }
+  }
+  return { proposalHash: proposalHash ?? noBytes(), extension: extension ?? noBytes() };
 }
 
 function responseMessage(x: ChaincodeResponse): peer.Response {
@@ -195,9 +260,19 @@ function responseMessage(x: ChaincodeResponse): peer.Response {
   return message;
 }
 
-function responseOf(message: peer.Response | undefined): ChaincodeResponse {
-  if (message === undefined) return { status: 0, message: '', payload: new Uint8Array() };
-  return { status: message.getStatus(), message: message.getMessage(), payload: message.getPayload_asU8() };
+function readResponse(r: WireReader): ChaincodeResponse {
+  let status = 0;
+  let message = '';
+  let payload: Uint8Array | undefined;
+  while (r.next()) {
+    switch (r.field) {
+      case 1: status = r.int32(); break;
+      case 2: message = r.string(); break;
+      case 3: payload = r.bytes(); break;
+      default: r.skip();
+    }
+  }
+  return { status, message, payload: payload ?? noBytes() };
 }
 
 export function buildChaincodeResponse(x: ChaincodeResponse): Uint8Array {
@@ -205,7 +280,7 @@ export function buildChaincodeResponse(x: ChaincodeResponse): Uint8Array {
 }
 
 export function parseChaincodeResponse(bytes: Uint8Array): ChaincodeResponse {
-  return responseOf(decodeProto('peer.Response', () => peer.Response.deserializeBinary(bytes)));
+  return readResponse(WireReader.of(bytes, 'peer.Response'));
 }
 
 export function buildChaincodeAction(x: ChaincodeAction): Uint8Array {
@@ -219,13 +294,22 @@ export function buildChaincodeAction(x: ChaincodeAction): Uint8Array {
 
 /** Reads a ChaincodeAction; one without chaincode_id is refused (the validator needs to know which chaincode acted). */
 export function parseChaincodeAction(bytes: Uint8Array): ChaincodeAction {
-  const message = decodeProto('peer.ChaincodeAction', () => peer.ChaincodeAction.deserializeBinary(bytes));
-  return {
-    results: message.getResults_asU8(),
-    events: message.getEvents_asU8(),
-    response: responseOf(message.getResponse()),
-    chaincodeId: requireChaincodeId(message.getChaincodeId(), 'peer.ChaincodeAction'),
-  };
+  const r = WireReader.of(bytes, 'peer.ChaincodeAction');
+  let results: Uint8Array | undefined;
+  let events: Uint8Array | undefined;
+  let response: ChaincodeResponse | undefined;
+  let chaincodeId: ChaincodeId | undefined;
+  while (r.next()) {
+    switch (r.field) {
+      case 1: results = r.bytes(); break;
+      case 2: events = r.bytes(); break;
+      case 3: response = readResponse(r.message('peer.Response')); break;
+      case 4: chaincodeId = readChaincodeId(r.message('peer.ChaincodeID')); break;
+      default: r.skip();
+    }
+  }
+  if (chaincodeId === undefined) throw r.error('it has no chaincode_id');
+  return { results: results ?? noBytes(), events: events ?? noBytes(), response: response ?? { status: 0, message: '', payload: noBytes() }, chaincodeId };
 }
 
 // ---- ChaincodeHeaderExtension, ChaincodeEvent ----------------------------------------------------
@@ -238,8 +322,14 @@ export function buildChaincodeHeaderExtension(x: ChaincodeHeaderExtension): Uint
 
 /** Reads a ChaincodeHeaderExtension; one without chaincode_id is refused, as Fabric's endorser refuses it. */
 export function parseChaincodeHeaderExtension(bytes: Uint8Array): ChaincodeHeaderExtension {
-  const message = decodeProto('peer.ChaincodeHeaderExtension', () => peer.ChaincodeHeaderExtension.deserializeBinary(bytes));
-  return { chaincodeId: requireChaincodeId(message.getChaincodeId(), 'peer.ChaincodeHeaderExtension') };
+  const r = WireReader.of(bytes, 'peer.ChaincodeHeaderExtension');
+  let chaincodeId: ChaincodeId | undefined;
+  while (r.next()) {
+    if (r.field === 2) chaincodeId = readChaincodeId(r.message('peer.ChaincodeID'));
+    else r.skip();
+  }
+  if (chaincodeId === undefined) throw r.error('it has no chaincode_id');
+  return { chaincodeId };
 }
 
 export function buildChaincodeEvent(x: ChaincodeEvent): Uint8Array {

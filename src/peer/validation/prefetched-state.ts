@@ -1,4 +1,4 @@
-import type { StateReader, VersionedValue } from '../../ledger/ledger-types.js';
+import type { CommittedTransaction, StateReader, VersionedValue } from '../../ledger/ledger-types.js';
 import type { TxRwSet } from '../../protos/rwset.js';
 
 /**
@@ -8,9 +8,17 @@ import type { TxRwSet } from '../../protos/rwset.js';
  * (preLoadCommittedVersionOfRSet) before validating it.
  *
  * Contract: getState answers exactly as the underlying StateReader would for the committed state
- * the block is validated against (the ledger does not change while a block validates: the
- * committer commits one block at a time); keys not prefetched, and range scans, go to it.
+ * the block is validated against: the block before it. The committer prefetches a block while
+ * earlier blocks are still committing, so `over` brings the answers forward over the blocks
+ * committed since they were asked. Keys not prefetched, and range scans, go to the underlying
+ * StateReader, which by then is at the block before (the committer settles blocks in order).
  */
+
+/** A committed block's transactions, as the ledger applied them (only VALID ones change state). */
+export interface CommittedBlockUpdates {
+  readonly blockNumber: number;
+  readonly transactions: readonly CommittedTransaction[];
+}
 export class PrefetchedState implements StateReader {
   private constructor(
     private readonly state: StateReader,
@@ -44,11 +52,47 @@ export class PrefetchedState implements StateReader {
     return known;
   }
 
-  /** `state` with the answers of `fetched` (results of fetch over the same state) in front of it. */
-  static over(state: StateReader, fetched: ReadonlyArray<ReadonlyMap<string, VersionedValue | undefined>>): StateReader {
+  /**
+   * `state` with the answers of `fetched` (results of fetch over the same state) in front of it,
+   * brought forward over `committedSince`: blocks the ledger committed after the fetch was asked,
+   * in block order, whose updates the answers may or may not include. Each prefetched key gets
+   * those blocks' updates of VALID transactions applied as the ledger applies them (PeerLedger:
+   * a put sets value, metadata or none, and version; a delete removes the key; a metadata update
+   * rewrites metadata and version of a key that exists, and is ignored otherwise). Applying a
+   * block's updates to a state that already includes them gives that state again, so the result
+   * is the state after the last of them either way.
+   */
+  static over(state: StateReader, fetched: ReadonlyArray<ReadonlyMap<string, VersionedValue | undefined>>, committedSince: ReadonlyArray<CommittedBlockUpdates> = []): StateReader {
     const nonEmpty = fetched.filter((m) => m.size > 0);
     if (nonEmpty.length === 0) return state;
-    const known = nonEmpty.length === 1 ? nonEmpty[0]! : new Map(nonEmpty.flatMap((m) => [...m]));
+    if (committedSince.length === 0) {
+      const known = nonEmpty.length === 1 ? nonEmpty[0]! : new Map(nonEmpty.flatMap((m) => [...m]));
+      return new PrefetchedState(state, known);
+    }
+    const known = new Map(nonEmpty.flatMap((m) => [...m]));
+    for (const block of committedSince) {
+      for (const tx of block.transactions) {
+        if (tx.code !== 'VALID') continue;
+        const version = { blockNum: block.blockNumber, txNum: tx.txNum };
+        for (const u of tx.updates) {
+          const id = stateId(u.namespace, u.key);
+          if (!known.has(id)) continue;
+          switch (u.kind) {
+            case 'put':
+              known.set(id, u.metadata === undefined ? { value: u.value, version } : { value: u.value, version, metadata: u.metadata });
+              break;
+            case 'delete':
+              known.set(id, undefined);
+              break;
+            case 'metadata': {
+              const existing = known.get(id);
+              if (existing !== undefined) known.set(id, { value: existing.value, version, metadata: u.metadata });
+              break;
+            }
+          }
+        }
+      }
+    }
     return new PrefetchedState(state, known);
   }
 

@@ -11,7 +11,7 @@ import { ChannelMembers } from './channel-member.js';
 import { checkEndorsements } from './endorsement-check.js';
 import { inspectTransaction, type EndorsedAction, type Inspection } from './inspect-envelope.js';
 import { findStateConflict, InBlockUpdates, writesOf } from './mvcc.js';
-import { PrefetchedState } from './prefetched-state.js';
+import { PrefetchedState, type CommittedBlockUpdates } from './prefetched-state.js';
 import { SignatureBatch } from './signature-batch.js';
 import { signatureError } from '../../msp/ecdsa.js';
 import { keyName, listSome, outcome, shortTxId, type TxOutcome } from './tx-outcome.js';
@@ -98,37 +98,82 @@ interface Stage {
 }
 
 export async function validateBlock(input: ValidateBlockInput): Promise<BlockValidation> {
+  return settleBlock(prepareBlock(input), []);
+}
+
+/**
+ * A block after the state-free first stage of validateBlock (see prepareBlock): inspected, its
+ * signatures verifying, its ledger reads asked. Opaque: settleBlock finishes it.
+ */
+export interface PreparedBlock {
+  readonly input: ValidateBlockInput;
+  readonly inspections: readonly Inspection[];
+  readonly batch: SignatureBatch;
+  readonly verified: Promise<void>;
+  /** The ledger's answers, as of when prepareBlock asked (block `askedAtHeight` and later may be missing). */
+  readonly reads: Promise<readonly SliceReads[]>;
+}
+
+
+/**
+ * Steps 1–5's decoding and membership checks of `input.block`, synchronously: every signature is
+ * handed to `input.verify` as it is found, and the ledger is asked for the block's duplicate tx ids
+ * and the state MVCC will read (one round trip per slice of transactions: the store's reads share
+ * the thread pool with the signatures, so asking early keeps them from waiting behind the whole
+ * block's verifications). Nothing is decided yet; the ledger may go on committing earlier blocks
+ * meanwhile (settleBlock corrects the answers for them).
+ */
+export function prepareBlock(input: ValidateBlockInput): PreparedBlock {
   const { block, resources } = input;
   const batch = new SignatureBatch(input.verify);
   const members = new ChannelMembers(resources, input.nowMs);
   const ctx = { channelId: input.channelId, blockNumber: block.header.number, resources, chaincodes: input.chaincodes, nowMs: input.nowMs, batch, members };
-  // Inspection hands each signature to the thread pool as it goes. The ledger reads of each slice
-  // of the block (duplicate tx ids, the state MVCC will read) are asked as soon as the slice is
-  // inspected, one round trip each: the store's reads share the thread pool with the signatures,
-  // so asking early keeps them from waiting behind the whole block's verifications.
   const inspections: Inspection[] = [];
   const reads: Array<Promise<SliceReads>> = [];
   for (let start = 0; start < block.data.length; start += READ_SLICE) {
     const slice = block.data.slice(start, start + READ_SLICE).map((bytes) => genesisConfig(block, bytes) ?? inspectTransaction(bytes, ctx));
     inspections.push(...slice);
     const read = sliceReads(slice, input);
-    read.catch(() => undefined); // awaited below
+    read.catch(() => undefined); // awaited in settleBlock
     reads.push(read);
   }
   const verified = batch.verifyAll();
-  verified.catch(() => undefined); // awaited below; a verifier failure must not count as unhandled meanwhile
-  const answered = await Promise.all(reads);
-  const inLedger = answered.flatMap((r) => r.inLedger);
-  const state = PrefetchedState.over(input.state, answered.map((r) => r.state));
+  verified.catch(() => undefined); // awaited in settleBlock; a verifier failure must not count as unhandled meanwhile
+  const answered = Promise.all(reads);
+  answered.catch(() => undefined);
+  return { input, inspections, batch, verified, reads: answered };
+}
+
+/**
+ * Decides `prepared`'s transactions (steps 4–8 and the signature verdicts), against the committed
+ * state as of the block before it. `committedSince` are the blocks the ledger committed after
+ * prepareBlock asked it (in order, each exactly as committed): their tx ids count as already
+ * committed, and their state updates are applied over the prefetched values (the ledger may or may
+ * not have included them in its answers; applying a block's updates again gives the same state).
+ * Reads that were not prefetched (range scans; every read when the ledger has no getStates) go to
+ * `input.state` now, which must then be the state as of the block before this one.
+ */
+export async function settleBlock(prepared: PreparedBlock, committedSince: readonly CommittedBlockUpdates[]): Promise<BlockValidation> {
+  const { input, inspections, batch } = prepared;
+  const answered = await prepared.reads;
+  const committedIds = new Set<string>();
+  for (const b of committedSince) for (const t of b.transactions) if (t.txId !== '') committedIds.add(t.txId);
+  const inLedger = answered.flatMap((r) => r.inLedger).map((known, txNum) => known || (committedIds.size > 0 && isSignedTxIdIn(inspections[txNum], committedIds)));
+  const state = PrefetchedState.over(input.state, answered.map((r) => r.state), committedSince);
 
   // While the thread pool finishes the signatures, steps 5–8 run as if every signature verifies,
   // which is what nearly every block holds. The result stands only if that turns out true;
   // otherwise the steps run again with the real verdicts. Either way the answer is the one the
   // real verdicts give.
   const speculative = await settle(inspections, inLedger, ALL_VALID, state, input);
-  await verified;
+  await prepared.verified;
   if (batch.allValid()) return speculative;
   return settle(inspections, inLedger, batch, state, input);
+}
+
+/** Whether `inspection` is an endorser transaction (the only kind step 4 asks about) whose tx id is in `ids`. */
+function isSignedTxIdIn(inspection: Inspection | undefined, ids: ReadonlySet<string>): boolean {
+  return inspection?.kind === 'signed' && inspection.next.kind === 'endorser' && ids.has(inspection.txId);
 }
 
 /** Where decide and checkEndorsements read signature verdicts: the verified batch, or an assumption. */

@@ -325,3 +325,96 @@ describe('BlockDeliverer: the peer pulls blocks from the ordering service', () =
     expect(committed).toEqual([1]);
   });
 });
+
+describe('BlockDeliverer with blocksAhead: blocks handed to the committer before the previous one is committed', () => {
+  /** An onBlock that commits in call order like Committer.commit: each call waits for the one before, a refused block makes the later ones refused too, and `hold` keeps a call from finishing. */
+  function orderedCommitter(): { onBlock: (block: Uint8Array) => Promise<void>; committed: number[]; calls: number[]; refuseTag: number | undefined; hold: Map<number, Promise<void>> } {
+    const state = { committed: [] as number[], calls: [] as number[], refuseTag: undefined as number | undefined, hold: new Map<number, Promise<void>>() };
+    let tail: Promise<unknown> = Promise.resolve();
+    let refusedAt: number | undefined;
+    const onBlock = (block: Uint8Array): Promise<void> => {
+      const tag = block[0]!;
+      state.calls.push(tag);
+      const run = tail.then(async () => {
+        await state.hold.get(tag);
+        if (refusedAt !== undefined) throw new Error(`block ${tag} is not the next block: ${refusedAt} must come first`);
+        if (tag === state.refuseTag) {
+          refusedAt = tag;
+          throw new Error(`block ${tag}: its orderer signatures do not satisfy /Channel/Orderer/BlockValidation`);
+        }
+        state.committed.push(tag);
+      });
+      tail = run.catch(() => undefined);
+      return run;
+    };
+    return Object.assign(state, { onBlock });
+  }
+
+  const gate = (): { promise: Promise<void>; release: () => void } => {
+    let release: () => void = () => undefined;
+    const promise = new Promise<void>((resolve) => (release = resolve));
+    return { promise, release };
+  };
+
+  it('hands at most blocksAhead blocks before the first is committed, and commits them in order', async () => {
+    const c = orderedCommitter();
+    const first = gate();
+    c.hold.set(1, first.promise);
+    const h = harness({ blocksAhead: 3, onBlock: c.onBlock, height: () => 1 + c.committed.length });
+    h.deliverer.start();
+    await waitFor(() => h.opened() === 1, 'a stream is opened');
+    for (const tag of [1, 2, 3, 4, 5]) h.connector.last().block(tag);
+    await waitFor(() => c.calls.length === 3, 'three blocks are handed over');
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(c.calls).toEqual([1, 2, 3]); // block 1 is not committed yet: the stream is not read further
+    expect(c.committed).toEqual([]);
+    first.release();
+    await waitFor(() => c.committed.length === 5, 'five blocks are committed');
+    expect(c.committed).toEqual([1, 2, 3, 4, 5]);
+    expect(c.calls).toEqual([1, 2, 3, 4, 5]);
+    expect(h.logger.switches()).toEqual([]);
+  });
+
+  it('a refused block aborts the session: the blocks handed after it are not committed, and the next session resumes from the ledger height', async () => {
+    const c = orderedCommitter();
+    c.refuseTag = 3;
+    const held = gate();
+    c.hold.set(1, held.promise);
+    const h = harness({ blocksAhead: 3, onBlock: c.onBlock, height: () => 1 + c.committed.length });
+    h.deliverer.start();
+    await waitFor(() => h.opened() === 1, 'a stream is opened');
+    const first = h.connector.last();
+    for (const tag of [1, 2, 3, 4, 5, 6]) first.block(tag);
+    await waitFor(() => c.calls.length === 3, 'three blocks are handed over');
+    held.release();
+    await untilBackoff(h);
+    expect(first.signal.aborted).toBe(true);
+    expect(c.committed).toEqual([1, 2]);
+    expect(c.calls).not.toContain(6);
+    expect(h.logger.switches()[0]?.reason).toMatch(/^the block after height 3 was refused: block 3: its orderer signatures do not satisfy/);
+    c.refuseTag = undefined;
+    h.scheduler.advance(100);
+    await waitFor(() => h.opened() === 2, 'a second stream is opened');
+    expect(h.connector.last()).toMatchObject({ address: ENDPOINTS[1], startNumber: 3 });
+  });
+
+  it('stop waits for every block in flight', async () => {
+    const c = orderedCommitter();
+    const held = gate();
+    c.hold.set(1, held.promise);
+    const h = harness({ blocksAhead: 2, onBlock: c.onBlock, height: () => 1 + c.committed.length });
+    h.deliverer.start();
+    await waitFor(() => h.opened() === 1, 'a stream is opened');
+    h.connector.last().block(1);
+    h.connector.last().block(2);
+    await waitFor(() => c.calls.length === 2, 'two blocks are handed over');
+    let done = false;
+    const stopped = h.deliverer.stop().then(() => (done = true));
+    expect(h.connector.last().signal.aborted).toBe(true);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(done).toBe(false);
+    held.release();
+    await stopped;
+    expect(c.committed).toEqual([1, 2]);
+  });
+});

@@ -321,3 +321,151 @@ async function signWithoutStore(block: Block): Promise<Uint8Array> {
   const accepting = { append: async () => parseBlock(buildBlock(block)) } as unknown as BlockStore;
   return new BlockWriter(accepting, orderer, new SeededRng(9), [1], 0).write(block, 9);
 }
+
+describe('Committer.commit, pipelined: blocks handed over before the previous commit resolved', () => {
+  let chain: OrdererChain;
+  beforeEach(async () => {
+    chain = await OrdererChain.create();
+  });
+
+  /** A peer whose ledger records the order of commits and can hold the reads of the next blocks until a commit is done. */
+  async function recordingPeer(): Promise<Peer & { commits: number[]; readHeights: number[]; deferReadsUntilNextCommit: () => void }> {
+    const kv = new MemoryKvStore();
+    const inner = await PeerLedger.open(kv);
+    const commits: number[] = [];
+    const readHeights: number[] = [];
+    let deferred: Promise<void> | undefined;
+    let commitDone: (() => void) | undefined;
+    const before = async (): Promise<void> => {
+      readHeights.push(inner.height);
+      if (deferred !== undefined) await deferred;
+    };
+    const ledger = Object.assign(Object.create(inner) as PeerLedger, {
+      getStates: async (refs: Parameters<PeerLedger['getStates']>[0]) => (await before(), inner.getStates(refs)),
+      hasTxIds: async (ids: readonly string[]) => (await before(), inner.hasTxIds(ids)),
+      commit: async (c: Parameters<PeerLedger['commit']>[0]) => {
+        await inner.commit(c);
+        commits.push(c.blockNumber);
+        deferred = undefined;
+        commitDone?.();
+      },
+    });
+    const committer = new Committer({ channelId: CHANNEL, ledger, resources: () => resources, chaincodes, verify, clock: fx.clock, logger: silentLogger });
+    await committer.commitGenesis(genesis, genesisTxId);
+    commits.length = 0;
+    const deferReadsUntilNextCommit = (): void => {
+      deferred = new Promise<void>((resolve) => (commitDone = resolve));
+    };
+    return { kv, ledger: inner, committer, commits, readHeights, deferReadsUntilNextCommit };
+  }
+
+  async function dependentBlocks(): Promise<Uint8Array[]> {
+    const create = tx(write('asset1', 'one'));
+    const other = tx({ namespace: 'basic', writes: [{ key: 'asset2', value: 'two' }] });
+    const update = tx({ namespace: 'basic', reads: [{ key: 'asset1', version: { blockNum: 1, txNum: 0 } }], writes: [{ key: 'asset1', value: 'updated' }] });
+    const stale = tx(write('asset1', 'stale')); // reads asset1 as absent: block 1 created it
+    const again = tx({ namespace: 'basic', reads: [{ key: 'asset1', version: { blockNum: 2, txNum: 0 } }], writes: [{ key: 'asset1', value: 'again' }, { key: 'asset2', isDelete: true }] });
+    return [
+      await chain.next([create.envelope, other.envelope]),
+      await chain.next([update.envelope, stale.envelope, other.envelope]), // other: committed in block 1
+      await chain.next([again.envelope, update.envelope, create.envelope]), // update: in block 2, still in flight
+    ];
+  }
+
+  const summary = (b: CommittedBlock | undefined) => b && { number: b.number, codes: b.transactions.map((t) => [t.code, t.explanation]), stateHash: b.stateHash, stored: toHex(b.blockBytes) };
+
+  it('gives the same codes, explanations, stored blocks and state hashes as one at a time, committing in order', async () => {
+    const blocks = await dependentBlocks();
+    const one = await recordingPeer();
+    const sequential: Array<CommittedBlock | undefined> = [];
+    for (const b of blocks) sequential.push(await one.committer.commit(b));
+    expect(sequential.map((b) => b?.transactions.map((t) => t.code))).toEqual([
+      ['VALID', 'VALID'],
+      ['VALID', 'MVCC_READ_CONFLICT', 'DUPLICATE_TXID'],
+      ['VALID', 'DUPLICATE_TXID', 'DUPLICATE_TXID'],
+    ]);
+
+    const pipelined = await recordingPeer();
+    const events: number[] = [];
+    pipelined.committer.onCommitted((b) => events.push(b.number));
+    const results = await Promise.all(blocks.map((b) => pipelined.committer.commit(b)));
+    expect(results.map(summary)).toEqual(sequential.map(summary));
+    expect(pipelined.commits).toEqual([1, 2, 3]);
+    expect(events).toEqual([1, 2, 3]);
+    // Blocks 2 and 3 asked the ledger for their reads before block 1 was committed.
+    expect(pipelined.readHeights.filter((h) => h === 1).length).toBeGreaterThanOrEqual(6);
+    expect(text((await pipelined.ledger.getState('basic', 'asset1'))?.value)).toBe('again');
+    expect(await pipelined.ledger.getState('basic', 'asset2')).toBeUndefined();
+  });
+
+  it('gives the same answers when the reads of the next block see the block before it already committed', async () => {
+    const blocks = await dependentBlocks();
+    const one = await recordingPeer();
+    const sequential: Array<CommittedBlock | undefined> = [];
+    for (const b of blocks) sequential.push(await one.committer.commit(b));
+
+    const pipelined = await recordingPeer();
+    const first = pipelined.committer.commit(blocks[0]!);
+    pipelined.deferReadsUntilNextCommit(); // block 2's reads run after block 1 is committed
+    const second = pipelined.committer.commit(blocks[1]!);
+    const third = pipelined.committer.commit(blocks[2]!);
+    expect((await Promise.all([first, second, third])).map(summary)).toEqual(sequential.map(summary));
+  });
+
+  it('refuses a bad block among blocks in flight, and the blocks queued after it, writing nothing; the good blocks then commit', async () => {
+    const p = await recordingPeer();
+    const block1 = await chain.next([tx(write('asset1', 'a')).envelope]);
+    const good2 = await chain.next([tx(write('asset2', 'b')).envelope]);
+    const block3 = await chain.next([tx(write('asset3', 'c')).envelope]);
+    const block4 = await chain.next([tx(write('asset4', 'd')).envelope]);
+    const parsed = parseBlock(good2);
+    const slot = parseMetadataValue(parsed.metadata[BlockMetadataSlot.SIGNATURES]!);
+    const forgedSlot = buildMetadataValue({ value: slot.value, signatures: slot.signatures.map((s) => ({ signatureHeader: s.signatureHeader, signature: orderer.sign(new Uint8Array([1])) })) });
+    const forged2 = buildBlock({ ...parsed, metadata: parsed.metadata.map((m, i) => (i === BlockMetadataSlot.SIGNATURES ? forgedSlot : m)) });
+
+    const outcomes = await Promise.allSettled([block1, forged2, block3, block4].map((b) => p.committer.commit(b)));
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'rejected']);
+    const reasons = outcomes.slice(1).map((o) => (o as PromiseRejectedResult).reason as BlockRejectedError);
+    expect(reasons.every((r) => r instanceof BlockRejectedError && r.code === 'BLOCK_REJECTED')).toBe(true);
+    expect(reasons[0]!.message).toContain('refusing block 2 of channel mychannel: ');
+    expect(reasons[0]!.message).toContain('its orderer signatures do not satisfy /Channel/Orderer/BlockValidation');
+    expect(reasons[1]!.message).toBe("refusing block 3 of channel mychannel: the ledger's height is 2, so block 2 must come first");
+    expect(reasons[2]!.message).toBe("refusing block 4 of channel mychannel: the ledger's height is 2, so block 2 must come first");
+    expect(p.commits).toEqual([1]);
+    expect(p.ledger.height).toBe(2);
+    expect(await p.ledger.getState('basic', 'asset3')).toBeUndefined();
+
+    const retried = await Promise.all([good2, block3, block4].map((b) => p.committer.commit(b)));
+    expect(retried.map((b) => b?.number)).toEqual([2, 3, 4]);
+    expect(p.commits).toEqual([1, 2, 3, 4]);
+  });
+
+  it('ignores a repeated block and refuses one out of order among blocks in flight, as one at a time would', async () => {
+    const blocks = [await chain.next([tx(write('asset1', 'a')).envelope]), await chain.next([tx(write('asset2', 'b')).envelope]), await chain.next([tx(write('asset3', 'c')).envelope])];
+    const [b1, b2, b3] = blocks as [Uint8Array, Uint8Array, Uint8Array];
+    const order = [b1, b1, b3, b2, b3, genesis, GARBAGE];
+    const one = await recordingPeer();
+    const sequential: string[] = [];
+    for (const b of order) {
+      sequential.push(
+        await one.committer.commit(b).then(
+          (c) => `committed ${c?.number ?? 'nothing'}`,
+          (e: unknown) => `refused: ${(e as Error).message}`,
+        ),
+      );
+    }
+    expect(sequential.slice(0, 5)).toEqual(['committed 1', 'committed nothing', "refused: refusing block 3 of channel mychannel: the ledger's height is 2, so block 2 must come first", 'committed 2', 'committed 3']);
+    const pipelined = await recordingPeer();
+    const outcomes = await Promise.all(
+      order.map((b) =>
+        pipelined.committer.commit(b).then(
+          (c) => `committed ${c?.number ?? 'nothing'}`,
+          (e: unknown) => `refused: ${(e as Error).message}`,
+        ),
+      ),
+    );
+    expect(outcomes).toEqual(sequential);
+    expect(pipelined.commits).toEqual([1, 2, 3]);
+    expect(toHex((await pipelined.ledger.stateHashAt(4))!)).toBe(toHex((await one.ledger.stateHashAt(4))!));
+  });
+});

@@ -197,11 +197,17 @@ describe('ProposalHandler: answers Fabric gives as a 500 response', () => {
     expect(outcome.response).toMatchObject({ version: 0, endorsement: undefined, response: { status: 500, message: "channel 'elsewhere' not found: this peer has not joined it (its channels: lab, mychannel)" } });
   });
 
-  it('user chaincode, which this peer does not run yet', async () => {
+  it('user chaincode on a peer started without a chaincode runtime (see endorser-user-chaincode.test.ts for one with)', async () => {
     const outcome = await handler().process(craft({ signer: user1, chaincode: 'basic', args: [new TextEncoder().encode('ReadAsset')] }));
     expect(outcome.refusal).toBeUndefined();
     expect(outcome.response.response.status).toBe(500);
-    expect(outcome.response.response.message).toMatch(/user chaincode basic is not supported by this peer yet/);
+    expect(outcome.response.response.message).toMatch(/^make sure the chaincode basic has been successfully defined on channel mychannel and try again: this peer was started without a chaincode runtime/);
     expect(outcome.response.payload).toHaveLength(0);
+  });
+
+  it('system chaincode other than qscc (cscc)', async () => {
+    const outcome = await handler().process(craft({ signer: user1, chaincode: 'cscc', args: [new TextEncoder().encode('GetChannels')] }));
+    expect(outcome.refusal).toBeUndefined();
+    expect(outcome.response.response).toMatchObject({ status: 500, message: expect.stringMatching(/system chaincode cscc is not supported by this peer/) });
   });
 });

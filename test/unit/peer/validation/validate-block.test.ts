@@ -384,3 +384,40 @@ describe('validateBlock: time and signature verification', () => {
     expect(transactions.map((t) => t.code)).toEqual(['VALID', 'VALID', 'VALID']);
   });
 });
+
+describe('validateBlock: the speculative pass and the re-run when a signature fails', () => {
+  it("a transaction whose signature fails counts for nothing: later transactions' MVCC and duplicate checks are decided again with the real verdicts", async () => {
+    // Speculatively (every signature valid) #0 writes asset9 so #1 conflicts; #2 is VALID so its
+    // repeat #3 is a duplicate; #4 satisfies AND(Org1, Org2) so #5 conflicts. With the real verdicts
+    // #0, #2 and #3 are BAD_CREATOR_SIGNATURE, #4 fails its policy, and #1 and #5 are VALID.
+    const forged = tx([{ namespace: 'basic', reads: [{ key: 'asset9' }], writes: [{ key: 'asset9', value: 'forged' }] }], { tamper: { corruptCreatorSignature: true } });
+    const honest = tx([{ namespace: 'basic', reads: [{ key: 'asset9' }], writes: [{ key: 'asset9', value: 'honest' }] }]);
+    const forgedTwice = tx([{ namespace: 'basic', writes: [{ key: 'twice', value: '1' }] }], { tamper: { corruptCreatorSignature: true } });
+    const badEndorsement = tx([{ namespace: 'strict', reads: [{ key: 's' }], writes: [{ key: 's', value: 'bad' }] }], { chaincode: { name: 'strict' }, tamper: { corruptEndorsementSignature: 1 } });
+    const after = tx([{ namespace: 'strict', reads: [{ key: 's' }], writes: [{ key: 's', value: 'good' }] }], { chaincode: { name: 'strict' } });
+    let calls = 0;
+    const verify: AsyncSignatureVerifier = async (key, message, signature) => {
+      calls++;
+      return verifyEcdsa(key, message, signature);
+    };
+    const block = blockOf(2, [forged.envelope, honest.envelope, forgedTwice.envelope, forgedTwice.envelope, badEndorsement.envelope, after.envelope]);
+    const result = await validate(block, new MemoryState(), new MemoryTxIds(), { verify });
+    expect(result.transactions.map((t) => t.code)).toEqual(['BAD_CREATOR_SIGNATURE', 'VALID', 'BAD_CREATOR_SIGNATURE', 'BAD_CREATOR_SIGNATURE', 'ENDORSEMENT_POLICY_FAILURE', 'VALID']);
+    expect(result.transactions[1]!.explanation).toContain('writes basic/asset9');
+    expect(result.transactions[1]!.updates).toEqual([{ kind: 'put', namespace: 'basic', key: 'asset9', value: utf8('honest') }]);
+    expect(result.transactions[3]!.explanation).toContain("the envelope's signature is not the creator's");
+    expect(result.transactions[4]!.explanation).toContain('endorsement #2 by peer0.org2.example.com (Org2MSP) left out: the signature does not verify');
+    expect(result.transactions[5]!.updates).toEqual([{ kind: 'put', namespace: 'strict', key: 's', value: utf8('good') }]);
+    expect([...result.filter]).toEqual(result.transactions.map((t) => TxValidationCode[t.code]));
+    expect(result.transactions.filter((t) => t.code !== 'VALID').every((t) => t.updates.length === 0)).toBe(true);
+    // The re-run decides from the verdicts already verified: no signature is checked twice.
+    expect(calls).toBe(6 * 3); // a creator and two endorsements per transaction, each verified once
+  });
+
+  it('when every signature verifies, the speculative answer is the answer', async () => {
+    const a = tx([{ namespace: 'basic', reads: [{ key: 'k' }], writes: [{ key: 'k', value: '1' }] }]);
+    const b = tx([{ namespace: 'basic', reads: [{ key: 'k' }], writes: [{ key: 'k', value: '2' }] }]);
+    const { transactions } = await validate(blockOf(2, [a.envelope, b.envelope]), new MemoryState());
+    expect(transactions.map((t) => t.code)).toEqual(['VALID', 'MVCC_READ_CONFLICT']);
+  });
+});
