@@ -12,6 +12,7 @@ import { RaftChain } from '../orderer/raft-chain.js';
 import type { Scheduler } from '../orderer/scheduler.js';
 import type { NodeId } from '../raft/raft-types.js';
 import type { KvStore } from '../storage/kv-store.js';
+import { deleteAll } from '../storage/delete-all.js';
 import { prefixed } from '../storage/prefixed-kv-store.js';
 import type { ServedChain, ServedChannels } from '../transport/grpc/atomic-broadcast-service.js';
 import type { ClusterChannel } from '../transport/grpc/cluster-service.js';
@@ -118,16 +119,7 @@ export class OrdererChannels implements ServedChannels, ClusterDirectory, Channe
     this.registry.delete(channel);
     await c.chain.close();
     await this.o.store.del(joinedKey(channel), { sync: true });
-    const store = prefixed(this.o.store, chainPrefix(channel));
-    let keys: Uint8Array[] = [];
-    for await (const [key] of store.iterate()) {
-      keys.push(key);
-      if (keys.length >= 1000) {
-        await store.batch(keys.map((k) => ({ type: 'del' as const, key: k })));
-        keys = [];
-      }
-    }
-    if (keys.length > 0) await store.batch(keys.map((k) => ({ type: 'del' as const, key: k })));
+    await deleteAll(prefixed(this.o.store, chainPrefix(channel)));
   }
 
   async closeAll(): Promise<void> {

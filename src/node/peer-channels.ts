@@ -12,6 +12,7 @@ import { Committer } from '../peer/committer.js';
 import type { ChaincodeDefinitions } from '../peer/validation/chaincode-definition.js';
 import { parseConfigBlock } from '../protos/config-block.js';
 import type { KvStore } from '../storage/kv-store.js';
+import { deleteAll } from '../storage/delete-all.js';
 import { prefixed } from '../storage/prefixed-kv-store.js';
 import { ParticipationError, type ChannelInfo, type ChannelParticipation } from '../transport/http/participation-api.js';
 
@@ -122,16 +123,7 @@ export class PeerChannels implements ChannelParticipation {
     this.registry.delete(channel);
     await c.deliverer.stop();
     await this.o.store.del(joinedKey(channel), { sync: true });
-    const store = prefixed(this.o.store, ledgerPrefix(channel));
-    let keys: Uint8Array[] = [];
-    for await (const [key] of store.iterate()) {
-      keys.push(key);
-      if (keys.length >= 1000) {
-        await store.batch(keys.map((k) => ({ type: 'del' as const, key: k })));
-        keys = [];
-      }
-    }
-    if (keys.length > 0) await store.batch(keys.map((k) => ({ type: 'del' as const, key: k })));
+    await deleteAll(prefixed(this.o.store, ledgerPrefix(channel)));
   }
 
   async closeAll(): Promise<void> {

@@ -1,10 +1,9 @@
 import { common, peer } from '@hyperledger/fabric-protos';
-import { isFabsimError } from '../core/errors.js';
 import { BlockMetadataSlot, parseBlock } from './block.js';
 import { HeaderType, parseChannelHeader, parseEnvelope, parsePayload, type ChannelHeader } from './envelope.js';
-import { decodeProto, ProtoDecodeError } from './proto-error.js';
+import { decodeProto, ProtoDecodeError, unlessMalformed } from './proto-error.js';
 import { Status, statusName, type StatusName } from './seek-info.js';
-import { parseChaincodeAction, parseChaincodeActionPayload, parseChaincodeEvent, parseProposalResponsePayload, parseTransaction, type ChaincodeEvent } from './transaction.js';
+import { chaincodeEventsOfTransaction, type ChaincodeEvent } from './transaction.js';
 import { TxValidationCode } from './tx-validation-code.js';
 
 /**
@@ -69,7 +68,9 @@ export function filteredBlockOf(blockBytes: Uint8Array): FilteredBlock {
       txId: read.channelHeader.txId,
       type: read.channelHeader.type,
       txValidationCode: flags[txIndex] ?? TxValidationCode.NOT_VALIDATED,
-      transactionActions: read.channelHeader.type === HeaderType.ENDORSER_TRANSACTION ? { chaincodeActions: chaincodeEventsOf(read.data).map((chaincodeEvent) => ({ chaincodeEvent })) } : undefined,
+      transactionActions: read.channelHeader.type === HeaderType.ENDORSER_TRANSACTION ? { chaincodeActions: chaincodeEventsOfTransaction(read.data)
+              .filter((e) => e.chaincodeId !== '')
+              .map((e) => ({ chaincodeEvent: { chaincodeId: e.chaincodeId, txId: e.txId, eventName: e.eventName } })) } : undefined,
     });
   });
   return { channelId, number: block.header.number, filteredTransactions };
@@ -84,30 +85,7 @@ function readTransaction(envelopeBytes: Uint8Array): { readonly channelHeader: C
   });
 }
 
-/** The events of an endorser transaction's actions, in action order, without payloads (Fabric's toFilteredActions). */
-function chaincodeEventsOf(transactionBytes: Uint8Array): FilteredChaincodeEvent[] {
-  const transaction = unlessMalformed(() => parseTransaction(transactionBytes));
-  if (transaction === undefined) return [];
-  const events: FilteredChaincodeEvent[] = [];
-  for (const action of transaction.actions) {
-    const event = unlessMalformed(() => {
-      const endorsed = parseChaincodeActionPayload(action.payload).action;
-      const chaincodeAction = parseChaincodeAction(parseProposalResponsePayload(endorsed.proposalResponsePayload).extension);
-      return chaincodeAction.events.length === 0 ? undefined : parseChaincodeEvent(chaincodeAction.events);
-    });
-    if (event !== undefined && event.chaincodeId !== '') events.push({ chaincodeId: event.chaincodeId, txId: event.txId, eventName: event.eventName });
-  }
-  return events;
-}
 
-function unlessMalformed<T>(read: () => T): T | undefined {
-  try {
-    return read();
-  } catch (err) {
-    if (isFabsimError(err, 'PROTO_MALFORMED')) return undefined;
-    throw err;
-  }
-}
 
 function filteredBlockMessage(fb: FilteredBlock): peer.FilteredBlock {
   const message = new peer.FilteredBlock();

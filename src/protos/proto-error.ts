@@ -24,3 +24,13 @@ export function decodeProto<T>(messageType: string, decode: () => T): T {
     throw new ProtoDecodeError(messageType, (cause as Error).message ?? String(cause), cause);
   }
 }
+
+/** `read()`, or undefined when it throws PROTO_MALFORMED (for readers that skip what does not decode, as Fabric's event code does). */
+export function unlessMalformed<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof ProtoDecodeError) return undefined;
+    throw err;
+  }
+}

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { peer } from '@hyperledger/fabric-protos';
-import { decodeProto, ProtoDecodeError } from './proto-error.js';
+import { decodeProto, ProtoDecodeError, unlessMalformed } from './proto-error.js';
 import { noBytes, WireReader } from './wire-reader.js';
 
 /**
@@ -431,4 +431,24 @@ export function endorsementMessage(proposalResponsePayload: Uint8Array, endorser
  */
 export function proposalHash(channelHeader: Uint8Array, signatureHeader: Uint8Array, chaincodeProposalPayloadWithoutTransient: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(channelHeader).update(signatureHeader).update(chaincodeProposalPayloadWithoutTransient).digest());
+}
+
+/**
+ * The chaincode events of an endorser transaction's actions (the `common.Payload.data` bytes), in
+ * action order, as Fabric's deliver and gateway code read them: an action that does not decode, or
+ * that emitted no event, is left out.
+ */
+export function chaincodeEventsOfTransaction(transactionBytes: Uint8Array): ChaincodeEvent[] {
+  const transaction = unlessMalformed(() => parseTransaction(transactionBytes));
+  if (transaction === undefined) return [];
+  const events: ChaincodeEvent[] = [];
+  for (const action of transaction.actions) {
+    const event = unlessMalformed(() => {
+      const endorsed = parseChaincodeActionPayload(action.payload).action;
+      const chaincodeAction = parseChaincodeAction(parseProposalResponsePayload(endorsed.proposalResponsePayload).extension);
+      return chaincodeAction.events.length === 0 ? undefined : parseChaincodeEvent(chaincodeAction.events);
+    });
+    if (event !== undefined) events.push(event);
+  }
+  return events;
 }

@@ -1,7 +1,7 @@
-import { isFabsimError } from '../../core/errors.js';
 import { BlockMetadataSlot, parseBlock } from '../../protos/block.js';
 import { HeaderType, parseChannelHeader, parseEnvelope, parsePayload } from '../../protos/envelope.js';
-import { parseChaincodeAction, parseChaincodeActionPayload, parseChaincodeEvent, parseProposalResponsePayload, parseTransaction, type ChaincodeEvent } from '../../protos/transaction.js';
+import { unlessMalformed } from '../../protos/proto-error.js';
+import { chaincodeEventsOfTransaction, type ChaincodeEvent } from '../../protos/transaction.js';
 import { TxValidationCode } from '../../protos/tx-validation-code.js';
 
 /**
@@ -51,32 +51,14 @@ export function chaincodeEventsOfBlock(blockBytes: Uint8Array): BlockEvents {
     if (read === undefined) return;
     const { txId, type } = read.channelHeader;
     const code = flags[txNum] ?? TxValidationCode.INVALID_OTHER_REASON;
-    transactions.push({ txNum, txId, code, events: type === HeaderType.ENDORSER_TRANSACTION ? eventsOf(read.data) : [] });
+    transactions.push({ txNum, txId, code, events: type === HeaderType.ENDORSER_TRANSACTION ? chaincodeEventsOfTransaction(read.data).filter(isCompleteEvent) : [] });
   });
   return { blockNumber: block.header.number, transactions };
 }
 
-/** The events of an endorser transaction's actions, in action order (Fabric's readChaincodeEvents). */
-function eventsOf(transactionBytes: Uint8Array): ChaincodeEvent[] {
-  const transaction = unlessMalformed(() => parseTransaction(transactionBytes));
-  if (transaction === undefined) return [];
-  const events: ChaincodeEvent[] = [];
-  for (const action of transaction.actions) {
-    const event = unlessMalformed(() => {
-      const endorsed = parseChaincodeActionPayload(action.payload).action;
-      const chaincodeAction = parseChaincodeAction(parseProposalResponsePayload(endorsed.proposalResponsePayload).extension);
-      return chaincodeAction.events.length === 0 ? undefined : parseChaincodeEvent(chaincodeAction.events);
-    });
-    if (event !== undefined && event.chaincodeId !== '' && event.eventName !== '' && event.txId !== '') events.push(event);
-  }
-  return events;
-}
 
-function unlessMalformed<T>(read: () => T): T | undefined {
-  try {
-    return read();
-  } catch (err) {
-    if (isFabsimError(err, 'PROTO_MALFORMED')) return undefined;
-    throw err;
-  }
+
+/** Fabric's gateway delivers an event only when it names its chaincode, event and transaction. */
+function isCompleteEvent(e: ChaincodeEvent): boolean {
+  return e.chaincodeId !== '' && e.eventName !== '' && e.txId !== '';
 }
