@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseSignaturePolicy } from '../policy/index.js';
-import { ordererSettingsProblems, ordererSettingsSchema, resolveOrdererSettings, type OrdererSettings } from './orderer-settings.js';
+import { goDurationText, ordererSettingsProblems, ordererSettingsSchema, resolveOrdererSettings, type OrdererSettings } from './orderer-settings.js';
 
 export { DEFAULT_ORDERER_SETTINGS, type OrdererSettings } from './orderer-settings.js';
 
@@ -55,7 +55,19 @@ const chaincodeSchema = z.strictObject({
     })
     .optional(),
   initRequired: z.boolean().default(false),
-});
+  /**
+   * The chaincode package the peers launch (a Node.js package directory whose start script runs
+   * `fabric-chaincode-node start`), relative to the directory fabsim runs in, e.g.
+   * `chaincode/asset-transfer`. Each peer of the channel starts it as its own process.
+   */
+  path: z.string().min(1, 'a chaincode package directory such as chaincode/asset-transfer').optional(),
+  /**
+   * Chaincode as a service: the host:port where the chaincode runs `fabric-chaincode-node server`;
+   * the peers dial it (protos.Chaincode/Connect) instead of launching a process.
+   */
+  ccaas: z.string().regex(/^[A-Za-z0-9.-]+:[0-9]{1,5}$/, 'a chaincode server address host:port such as 127.0.0.1:9999').optional(),
+})
+  .refine((cc) => cc.path === undefined || cc.ccaas === undefined, { message: 'either path (the peer launches the chaincode) or ccaas (the peer dials a running chaincode server), not both', path: ['ccaas'] });
 
 function policyParses(text: string): boolean {
   try {
@@ -76,12 +88,20 @@ const channelSchema = z.strictObject({
   chaincodes: z.array(chaincodeSchema).default([]),
 });
 
+/** Settings of every peer (Fabric's core.yaml). */
+const peerSettingsSchema = z.strictObject({
+  /** core.yaml chaincode.executetimeout: how long one transaction may run in a chaincode before the peer fails it. Default 30s. */
+  chaincodeExecuteTimeout: goDurationText.optional(),
+});
+
 export const networkConfigSchema = z
   .strictObject({
     organizations: z.array(organizationSchema).min(1, 'at least one organization'),
     channels: z.array(channelSchema).default([]),
     /** Ordering settings (batch size and timeout, Raft options) for every channel; see orderer-settings.ts. */
     orderer: ordererSettingsSchema.optional(),
+    /** Peer settings for every peer; see peerSettingsSchema. */
+    peer: peerSettingsSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const unique = (values: Array<[string, (string | number)[]]>, what: string): void => {

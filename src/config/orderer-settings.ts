@@ -39,7 +39,8 @@ const DURATION_HINT = 'a positive duration in Go syntax, such as "2s", "500ms" o
 const SIZE_HINT = 'a size in bytes such as 524288, or with a unit such as "512 KB" or "99 MB" (at most 4 GB - 1)';
 const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };
 
-const duration = z.union([z.string(), z.number()], { error: DURATION_HINT }).transform((value, ctx) => {
+/** A positive Go duration ("2s", "500ms", "1m30s"), kept as written. */
+export const goDurationText = z.union([z.string(), z.number()], { error: DURATION_HINT }).transform((value, ctx) => {
   const ms = typeof value === 'string' ? parseGoDuration(value) : undefined;
   if (ms === undefined || ms <= 0) {
     ctx.addIssue({ code: 'custom', message: DURATION_HINT, input: value });
@@ -68,7 +69,7 @@ const count = (what: string) =>
 
 /** One `orderer:` section; every field optional (defaults and the network-wide section fill the gaps). */
 export const ordererSettingsSchema = z.strictObject({
-  batchTimeout: duration.optional(),
+  batchTimeout: goDurationText.optional(),
   batchSize: z
     .strictObject({
       maxMessageCount: count('envelopes per block').optional(),
@@ -78,7 +79,7 @@ export const ordererSettingsSchema = z.strictObject({
     .optional(),
   raft: z
     .strictObject({
-      tickInterval: duration.optional(),
+      tickInterval: goDurationText.optional(),
       electionTick: count('Raft ticks').optional(),
       heartbeatTick: count('Raft ticks').optional(),
       maxInflightBlocks: count('append messages').optional(),

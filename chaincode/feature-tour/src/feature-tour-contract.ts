@@ -138,6 +138,19 @@ export class FeatureTourContract extends Contract {
   }
 
   /**
+   * Reads `key`, waits `delayMs` milliseconds (at most 60000), then writes `value`: a transaction
+   * that stays in flight long enough to kill the chaincode process during it (the crash lab). The
+   * peer then fails the transaction ("chaincode ... disconnected") and restarts the process.
+   */
+  @Transaction()
+  public async PutValueSlowly(ctx: Context, key: string, value: string, delayMs: number): Promise<void> {
+    requireKey(key);
+    await ctx.stub.getState(key);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(Number(delayMs), 0), 60_000)));
+    await ctx.stub.putState(key, Buffer.from(value, 'utf8'));
+  }
+
+  /**
    * DELIBERATELY WRONG: writes this peer's wall clock and a random number. Each endorsing peer
    * computes a different value, so their read-write sets (and signed proposal responses) differ and
    * the transaction cannot be assembled: the Gateway reports an endorsement mismatch ("failed to

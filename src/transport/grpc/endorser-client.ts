@@ -21,32 +21,56 @@ export interface ProcessProposalOptions {
 }
 
 /**
- * Sends one SignedProposal to a peer's `protos.Endorser/ProcessProposal` over TLS and returns the
- * ProposalResponse (whose response.status may still be an error: the caller decides). Opens a
- * connection for the call and closes it after.
+ * A connection to one peer's `protos.Endorser` over TLS, kept open for many ProcessProposal calls
+ * (the Gateway's connection to another organization's peer). `call` returns the ProposalResponse,
+ * whose response.status may still be an error (the caller decides), or throws EndorserClientError.
  */
-export async function processProposal(address: string, tls: ClientTlsMaterial, signedProposal: Uint8Array, options: ProcessProposalOptions = {}): Promise<ProposalResponse> {
-  const maxMessageBytes = options.maxMessageBytes ?? 100 * 1024 * 1024;
-  const client: Client = new EndorserClient(address, clientCredentials(tls), {
-    'grpc.max_receive_message_length': maxMessageBytes,
-    'grpc.max_send_message_length': maxMessageBytes,
-    ...(options.serverNameOverride === undefined ? {} : { 'grpc.ssl_target_name_override': options.serverNameOverride, 'grpc.default_authority': options.serverNameOverride }),
-  });
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const name = options.serverNameOverride === undefined ? address : `${options.serverNameOverride} (${address})`;
-  try {
+export class EndorserConnection {
+  private readonly client: Client;
+  private readonly name: string;
+  private readonly host: string;
+
+  constructor(
+    readonly address: string,
+    tls: ClientTlsMaterial,
+    private readonly options: ProcessProposalOptions = {},
+  ) {
+    const maxMessageBytes = options.maxMessageBytes ?? 100 * 1024 * 1024;
+    this.client = new EndorserClient(address, clientCredentials(tls), {
+      'grpc.max_receive_message_length': maxMessageBytes,
+      'grpc.max_send_message_length': maxMessageBytes,
+      ...(options.serverNameOverride === undefined ? {} : { 'grpc.ssl_target_name_override': options.serverNameOverride, 'grpc.default_authority': options.serverNameOverride }),
+    });
+    this.name = options.serverNameOverride === undefined ? address : `${options.serverNameOverride} (${address})`;
+    this.host = options.serverNameOverride ?? '<host>';
+  }
+
+  async processProposal(signedProposal: Uint8Array): Promise<ProposalResponse> {
+    const timeoutMs = this.options.timeoutMs ?? 10_000;
     const bytes = await new Promise<Uint8Array>((resolve, reject) => {
-      const call = client as unknown as {
+      const call = this.client as unknown as {
         processProposal(request: Uint8Array, options: { deadline: Date }, callback: (err: ServiceError | null, response?: Uint8Array) => void): void;
       };
       call.processProposal(signedProposal, { deadline: new Date(Date.now() + timeoutMs) }, (err, response) => {
-        if (err) reject(callError(err, name, options.serverNameOverride ?? '<host>', timeoutMs));
+        if (err) reject(callError(err, this.name, this.host, timeoutMs));
         else resolve(response ?? new Uint8Array());
       });
     });
     return parseProposalResponse(bytes);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+/** One ProcessProposal call on a connection opened for it and closed after (the CLI's queries). */
+export async function processProposal(address: string, tls: ClientTlsMaterial, signedProposal: Uint8Array, options: ProcessProposalOptions = {}): Promise<ProposalResponse> {
+  const connection = new EndorserConnection(address, tls, options);
+  try {
+    return await connection.processProposal(signedProposal);
   } finally {
-    client.close();
+    connection.close();
   }
 }
 

@@ -32,7 +32,7 @@ export interface OrdererNetworkSettings {
   /** Raft snapshot interval (e.g. "64 KB"): small values make a restarted orderer catch up by snapshot and block pulling. */
   readonly snapshotIntervalSize?: string;
   /** Chaincode definitions of the channel (network file syntax); peers validate against them. */
-  readonly chaincodes?: ReadonlyArray<{ readonly name: string; readonly version?: string; readonly endorsementPolicy?: string }>;
+  readonly chaincodes?: ReadonlyArray<{ readonly name: string; readonly version?: string; readonly endorsementPolicy?: string; readonly path?: string; readonly ccaas?: string }>;
 }
 
 /** One of the two peers (peer0.org1, peer0.org2) the network file defines, on free ports. */

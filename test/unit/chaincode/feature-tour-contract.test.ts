@@ -151,10 +151,10 @@ describe('feature-tour through fabric-shim (metadata and dispatch)', () => {
     const transactions = chaincode.metadata.contracts['FeatureTourContract']?.transactions ?? [];
     const byName = new Map(transactions.map((t) => [t.name, t]));
     expect([...byName.keys()].sort()).toEqual(
-      ['DeleteValue', 'GetHistory', 'GetRange', 'GetRangePage', 'GetValue', 'PutNonDeterministic', 'PutTxTimestamp', 'PutValue', 'ReadAssetFrom'].sort(),
+      ['DeleteValue', 'GetHistory', 'GetRange', 'GetRangePage', 'GetValue', 'PutNonDeterministic', 'PutTxTimestamp', 'PutValue', 'PutValueSlowly', 'ReadAssetFrom'].sort(),
     );
     for (const read of ['GetValue', 'GetRange', 'GetRangePage', 'GetHistory', 'ReadAssetFrom']) expect(byName.get(read)?.tag).toEqual(['EVALUATE']);
-    for (const write of ['PutValue', 'DeleteValue', 'PutTxTimestamp', 'PutNonDeterministic']) expect(byName.get(write)?.tag).toEqual(['SUBMIT', 'submitTx']);
+    for (const write of ['PutValue', 'DeleteValue', 'PutTxTimestamp', 'PutNonDeterministic', 'PutValueSlowly']) expect(byName.get(write)?.tag).toEqual(['SUBMIT', 'submitTx']);
     expect(byName.get('GetRangePage')?.parameters?.map((p) => [p.name, p.schema['type']])).toEqual([
       ['startKey', 'string'],
       ['endKey', 'string'],

@@ -30,7 +30,7 @@ describe('the network config', () => {
       ['Org1MSP', ['peer0.org1.example.com:7051'], ['User1']],
       ['Org2MSP', ['peer0.org2.example.com:9051'], ['User1']],
     ]);
-    expect(config.channels).toEqual([{ name: 'mychannel', organizations: ['Org1', 'Org2'], chaincodes: [{ name: 'basic', version: '1.0', sequence: 1, initRequired: false }] }]);
+    expect(config.channels).toEqual([{ name: 'mychannel', organizations: ['Org1', 'Org2'], chaincodes: [{ name: 'basic', version: '1.0', sequence: 1, initRequired: false, path: 'chaincode/asset-transfer' }] }]);
   });
 
   it('reads chaincode definitions with Fabric defaults, and names a bad policy or a duplicate', () => {
@@ -43,6 +43,24 @@ describe('the network config', () => {
     const err = configError(minimal(org, "channels:\n  - name: c\n    organizations: [Org1]\n    chaincodes:\n      - { name: basic, endorsementPolicy: \"AND('Org1MSP.peer'\" }\n      - { name: basic }"));
     expect(err.message).toContain('channels[0].chaincodes[0].endorsementPolicy: expected a signature policy such as');
     expect(err.message).toContain('channels[0].chaincodes[1].name: expected a unique chaincode name in c');
+  });
+
+  it('reads where peers find a chaincode (a package path or a ccaas address) and the execute timeout, and refuses both at once or a bad address', () => {
+    const org = '  - { name: Org1, mspId: Org1MSP, domain: org1.example.com, peers: [{ name: peer0, port: 7051 }] }';
+    const ok = parseNetworkConfig(
+      minimal(org, "peer: { chaincodeExecuteTimeout: 5s }\nchannels:\n  - name: c\n    organizations: [Org1]\n    chaincodes:\n      - { name: a, path: chaincode/asset-transfer }\n      - { name: b, ccaas: '127.0.0.1:9999' }"),
+      'lab.yaml',
+    );
+    expect(ok.peer).toEqual({ chaincodeExecuteTimeout: '5s' });
+    expect(ok.channels[0]?.chaincodes.map((c) => [c.name, c.path, c.ccaas])).toEqual([
+      ['a', 'chaincode/asset-transfer', undefined],
+      ['b', undefined, '127.0.0.1:9999'],
+    ]);
+    const both = configError(minimal(org, "channels:\n  - name: c\n    organizations: [Org1]\n    chaincodes:\n      - { name: a, path: x, ccaas: '127.0.0.1:1' }"));
+    expect(both.message).toContain('channels[0].chaincodes[0].ccaas: expected either path (the peer launches the chaincode) or ccaas');
+    const address = configError(minimal(org, "channels:\n  - name: c\n    organizations: [Org1]\n    chaincodes:\n      - { name: a, ccaas: 'nowhere' }"));
+    expect(address.message).toContain('channels[0].chaincodes[0].ccaas: expected a chaincode server address host:port');
+    expect(configError(minimal(org, 'peer: { chaincodeExecuteTimeout: soon }')).message).toContain('peer.chaincodeExecuteTimeout: expected a positive duration in Go syntax');
   });
 
   it('names the field and the expected value for a bad field', () => {
