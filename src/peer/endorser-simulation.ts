@@ -2,7 +2,7 @@ import { bytesEqual } from '../core/bytes.js';
 import { isFabsimError } from '../core/errors.js';
 import type { ProposalResponse } from '../protos/proposal.js';
 import { buildChaincodeEvent } from '../protos/transaction.js';
-import type { ChaincodeExecutionResult } from './chaincode/chaincode-handler.js';
+import type { ChaincodeExecutionResult, ChaincodeInvoker } from './chaincode/chaincode-handler.js';
 import type { RunningChaincode } from './endorser-chaincode.js';
 import { chaincodeProposalResponse, errorProposalResponse, type EndorsementSigner } from './endorser-response.js';
 import type { UnpackedProposal } from './proposal-unpack.js';
@@ -47,10 +47,41 @@ export interface UserChaincodeInvocation {
   readonly signer: EndorsementSigner;
   /** Default: the chaincode handler's execute timeout. */
   readonly executeTimeoutMs?: number;
+  /**
+   * Finds a chaincode the invoked one calls (INVOKE_CHAINCODE): its definition on the channel and
+   * its running process, or why it cannot be called. Without it, chaincode-to-chaincode calls are refused.
+   */
+  readonly callee?: (name: string) => { readonly definition: ChaincodeDefinition; readonly chaincode: RunningChaincode } | { readonly refused: string };
 }
 
 const utf8 = new TextEncoder();
 const EMPTY = new Uint8Array();
+
+/**
+ * Chaincode-to-chaincode calls of a transaction (Fabric's HandleInvokeChaincode → Invoker.Invoke):
+ * the called chaincode runs TRANSACTION with the same tx id, channel and signed proposal, on the
+ * same simulation seen as its own namespace, so its reads and writes join the transaction's
+ * read-write set; it may call further chaincodes the same way. Its event is not kept.
+ */
+function invokerFor(simulator: TransactionSimulator, invocation: UserChaincodeInvocation): ChaincodeInvoker {
+  const { channelId, txId } = invocation.proposal.channelHeader;
+  return async (name, args) => {
+    const found = invocation.callee?.(name);
+    if (found === undefined) throw new Error(`chaincode ${name} cannot be called from chaincode ${invocation.proposal.chaincodeName} here`);
+    if ('refused' in found) throw new Error(found.refused);
+    const view = simulator.forNamespace(name);
+    return found.chaincode.execute({
+      kind: 'TRANSACTION',
+      txId,
+      channelId,
+      args,
+      context: view,
+      signedProposal: invocation.proposal.signedProposal,
+      ...(invocation.executeTimeoutMs === undefined ? {} : { timeoutMs: invocation.executeTimeoutMs }),
+      invokeChaincode: invokerFor(view, invocation),
+    });
+  };
+}
 
 export async function simulateAndEndorse(invocation: UserChaincodeInvocation): Promise<ProposalResponse> {
   const { proposal, definition, signer } = invocation;
@@ -79,6 +110,7 @@ export async function simulateAndEndorse(invocation: UserChaincodeInvocation): P
         context: simulator,
         signedProposal: proposal.signedProposal,
         ...(invocation.executeTimeoutMs === undefined ? {} : { timeoutMs: invocation.executeTimeoutMs }),
+        invokeChaincode: invokerFor(simulator, invocation),
       });
     } catch (err) {
       if (!isFabsimError(err)) throw err;

@@ -204,6 +204,15 @@ export class ProposalHandler {
       chaincode,
       signer: this.options.signer,
       ...(support.executeTimeoutMs === undefined ? {} : { executeTimeoutMs: support.executeTimeoutMs }),
+      callee: (calleeName) => {
+        const calleeDefinition = definitions?.get(calleeName);
+        if (calleeDefinition === undefined) {
+          return { refused: `make sure the chaincode ${calleeName} has been successfully defined on channel ${channelId} and try again: chaincode ${calleeName} not found (defined there: ${definitions?.names().join(', ') || 'none'})` };
+        }
+        const running = support.executor.find(channelId, calleeDefinition);
+        if (running === undefined) return { refused: `chaincode ${calleeName} is not running on this peer: ${support.executor.explainMissing(channelId, calleeDefinition)}` };
+        return { definition: calleeDefinition, chaincode: running };
+      },
     });
     const fields = { txId, channelId, chaincode: name, status: response.response.status };
     if (response.endorsement === undefined) this.logger.warn('proposal not endorsed', { ...fields, message: response.response.message });

@@ -442,3 +442,28 @@ export function buildGetQueryResult(x: { readonly query: string; readonly collec
   message.setCollection(x.collection);
   return message.serializeBinary();
 }
+
+/**
+ * `protos.ChaincodeSpec` as INVOKE_CHAINCODE carries it: the called chaincode's name (Fabric's
+ * composite "name", "name:version" or "name:version/channel") and its ChaincodeInput args.
+ */
+export interface InvokeChaincodeRequest {
+  readonly name: string;
+  readonly args: readonly Uint8Array[];
+}
+
+export function buildInvokeChaincodeSpec(x: InvokeChaincodeRequest): Uint8Array {
+  const message = new peer.ChaincodeSpec();
+  const id = new peer.ChaincodeID();
+  id.setName(x.name);
+  message.setChaincodeId(id);
+  const input = new peer.ChaincodeInput();
+  input.setArgsList(x.args.map((a) => a));
+  message.setInput(input);
+  return message.serializeBinary();
+}
+
+export function parseInvokeChaincodeSpec(bytes: Uint8Array): InvokeChaincodeRequest {
+  const message = decodeProto('protos.ChaincodeSpec', () => peer.ChaincodeSpec.deserializeBinary(bytes));
+  return { name: message.getChaincodeId()?.getName() ?? '', args: message.getInput()?.getArgsList_asU8() ?? [] };
+}

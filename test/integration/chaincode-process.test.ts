@@ -221,7 +221,7 @@ describe('a real fabric-contract-api chaincode process', () => {
     expect(context.writes.size).toBe(0);
   });
 
-  it('refuses rich queries, private data and chaincode-to-chaincode calls per call, and the chaincode keeps running', async () => {
+  it('refuses rich queries, private data and chaincode-to-chaincode calls it cannot run, per call, and the chaincode keeps running', async () => {
     const rich = await invoke(['rich', '{"selector":{}}']);
     expect(rich.result.status).toBe(500);
     expect(rich.result.message).toContain('GET_QUERY_RESULT is not supported by fabsim yet');
@@ -232,7 +232,7 @@ describe('a real fabric-contract-api chaincode process', () => {
     expect(body.value).toBe('green');
     expect(body.errors).toHaveLength(2);
     expect(body.errors[0]).toContain('private data (collection "collection1") is not supported by fabsim yet');
-    expect(body.errors[1]).toContain('INVOKE_CHAINCODE is not supported by fabsim yet');
+    expect(body.errors[1]).toContain('chaincode-to-chaincode calls are not available to this transaction');
 
     expect(chaincode.running).toBe(true);
     expect((await invoke(['get', 'color'], { state: new Map([['color', 'still-here']]) })).payload).toBe('still-here');

@@ -175,6 +175,18 @@ describe('the Fabric Gateway client against fabsim', () => {
     }
   });
 
+  it('lets one chaincode call another on the same channel (INVOKE_CHAINCODE), inside the same transaction', async () => {
+    await basic.submitTransaction('CreateAsset', ...asset('asset-c1'));
+    const read = JSON.parse(utf8.decode(await tour.evaluateTransaction('ReadAssetFrom', 'basic', 'asset-c1'))) as Record<string, unknown>;
+    expect(read).toMatchObject({ ID: 'asset-c1', Owner: 'Tomoko' });
+    // Submitted, its read of basic/asset-c1 is in the transaction's read set and validated like any read.
+    const submitted = await tour.submitAsync('ReadAssetFrom', { arguments: ['basic', 'asset-c1'] });
+    expect((await submitted.getStatus()).successful).toBe(true);
+    const err = (await tour.evaluateTransaction('ReadAssetFrom', 'nosuch', 'asset-c1').catch((e: unknown) => e)) as GatewayError;
+    expect(err).toBeInstanceOf(GatewayError);
+    expect(err.details[0]?.message).toContain('make sure the chaincode nosuch has been successfully defined on channel mychannel');
+  });
+
   it("answers a chaincode error with a GatewayError whose details name the peer and the chaincode's message", async () => {
     const err = await basic.evaluateTransaction('ReadAsset', 'no-such-asset').then(
       () => undefined,

@@ -17,6 +17,7 @@ import {
   parseGetState,
   parseGetStateByRange,
   parseGetStateMetadata,
+  parseInvokeChaincodeSpec,
   parsePutState,
   parsePutStateMetadata,
   parseQueryStateClose,
@@ -26,6 +27,7 @@ import {
   type QueryResponse,
 } from '../../protos/chaincode-message.js';
 import type { SignedProposal } from '../../protos/proposal.js';
+import { buildChaincodeResponse } from '../../protos/transaction.js';
 import type { TransactionContext } from '../simulation/transaction-context.js';
 import { ChaincodeError } from './chaincode-error.js';
 import type { ChaincodeRegistry } from './chaincode-registry.js';
@@ -54,7 +56,7 @@ import { realChaincodeTimers, type ChaincodeTimers } from './chaincode-timers.js
  * - Transactions run concurrently, keyed by (channel, txid). A chaincode request is answered against the
  *   TransactionContext of its transaction; a request for no running transaction, a request the context
  *   refuses (it throws), a malformed payload, and a request fabsim does not implement (private data,
- *   rich queries, chaincode-to-chaincode calls) are answered as Fabric answers a failed request: an ERROR
+ *   rich queries, chaincode-to-chaincode calls to another channel) are answered as Fabric answers a failed request: an ERROR
  *   message with the request's txid and "<TYPE> failed: transaction ID: <txid>: <reason>" as payload.
  *   fabric-shim rejects that one stub call with the reason and the chaincode keeps running.
  * - Range and history queries are served in batches as Fabric's QueryResponseGenerator does: at most
@@ -104,7 +106,17 @@ export interface ExecuteRequest {
   readonly signedProposal?: SignedProposal;
   /** Defaults to the handler's executeTimeoutMs. */
   readonly timeoutMs?: number;
+  /** Runs another chaincode of the channel inside this transaction (INVOKE_CHAINCODE); without it such calls are refused. */
+  readonly invokeChaincode?: ChaincodeInvoker;
 }
+
+/**
+ * Fabric's HandleInvokeChaincode after the request is decoded: runs chaincode `name` of the same
+ * channel with `args`, in the same transaction (its reads and writes go into this transaction's
+ * read-write set, under its own namespace), and returns its answer. Rejects with an Error whose
+ * message says why it could not run (not defined, not running, timed out...).
+ */
+export type ChaincodeInvoker = (name: string, args: readonly Uint8Array[]) => Promise<ChaincodeExecutionResult>;
 
 export interface ChaincodeExecutionResult {
   /** COMPLETED: the chaincode's own response; ERROR: the shim reported a failure instead. */
@@ -149,7 +161,6 @@ const empty = new Uint8Array();
 
 const notSupported: Partial<Record<number, string>> = {
   [T.GET_QUERY_RESULT]: 'rich queries (getQueryResult) need CouchDB, and fabsim keeps world state as LevelDB does; use range queries or composite keys',
-  [T.INVOKE_CHAINCODE]: 'chaincode-to-chaincode calls (invokeChaincode) are not implemented',
   [T.GET_PRIVATE_DATA_HASH]: 'private data collections are not implemented',
   [T.PURGE_PRIVATE_DATA]: 'private data collections are not implemented',
   [T.WRITE_BATCH_STATE]: 'write batches are not offered by this peer (its READY does not enable them)',
@@ -464,6 +475,8 @@ export class ChaincodeHandler {
       }
       case T.GET_STATE_BY_RANGE:
         return buildQueryResponse(await this.openRange(message, tx));
+      case T.INVOKE_CHAINCODE:
+        return this.invokeChaincode(message, tx);
       case T.GET_HISTORY_FOR_KEY: {
         const { key } = parseGetHistoryForKey(message.payload);
         const iterator = await context.openHistory(key);
@@ -493,6 +506,35 @@ export class ChaincodeHandler {
       default:
         throw new RequestRefused(`${chaincodeMessageTypeName(message.type)} is not a chaincode request`);
     }
+  }
+
+  /**
+   * INVOKE_CHAINCODE (Fabric's HandleInvokeChaincode): the called chaincode's name may be Fabric's
+   * composite `name:version/channel`; the version is ignored (the channel's definition decides), and a
+   * channel other than the transaction's is refused (Fabric would run it read-only on that channel's
+   * ledger; fabsim does not). The answer is a RESPONSE whose payload is a ChaincodeMessage COMPLETED
+   * (or ERROR) carrying the called chaincode's peer.Response, which the shim returns to the caller.
+   */
+  private async invokeChaincode(message: ChaincodeMessage, tx: RunningTransaction): Promise<Uint8Array> {
+    const spec = parseInvokeChaincodeSpec(message.payload);
+    const slash = spec.name.indexOf('/');
+    const channel = slash < 0 ? '' : spec.name.slice(slash + 1);
+    const name = (slash < 0 ? spec.name : spec.name.slice(0, slash)).split(':')[0] ?? '';
+    if (name === '') throw new RequestRefused('the ChaincodeSpec names no chaincode to call');
+    if (channel !== '' && channel !== tx.request.channelId) {
+      throw new RequestRefused(
+        `calling chaincode ${name} on channel ${channel} from a transaction on channel ${tx.request.channelId} is not supported by fabsim yet: call chaincode on the same channel`,
+      );
+    }
+    const invoke = tx.request.invokeChaincode;
+    if (invoke === undefined) throw new RequestRefused(`chaincode-to-chaincode calls are not available to this transaction (it was not started by the endorser), so ${name} cannot be called`);
+    const result = await invoke(name, spec.args);
+    return buildChaincodeMessage({
+      type: result.outcome === 'COMPLETED' ? T.COMPLETED : T.ERROR,
+      payload: buildChaincodeResponse({ status: result.status, message: result.message, payload: result.payload }),
+      txid: message.txid,
+      channelId: message.channelId,
+    });
   }
 
   private async openRange(message: ChaincodeMessage, tx: RunningTransaction): Promise<QueryResponse> {

@@ -80,6 +80,8 @@ export class TransactionSimulator implements TransactionContext {
   private constructor(
     private readonly simulation: Simulation,
     readonly namespace: string,
+    /** False for a called chaincode's view: Fabric keeps only the invoked chaincode's event. */
+    private readonly recordsEvent = true,
   ) {
     this.channelId = simulation.channelId;
     this.txId = simulation.txId;
@@ -99,11 +101,15 @@ export class TransactionSimulator implements TransactionContext {
     return this.simulation.finished;
   }
 
-  /** The view of chaincode `namespace` called by this transaction (see the class comment). */
+  /**
+   * The view of chaincode `namespace` called by this transaction (see the class comment). Its
+   * setEvent is checked but not recorded: the transaction's event is the invoked chaincode's own, as
+   * in Fabric (a called chaincode's event never reaches the ChaincodeAction).
+   */
   forNamespace(namespace: string): TransactionSimulator {
     this.simulation.checkOpen('invokeChaincode');
     checkNamespace(namespace, 'the called chaincode');
-    return new TransactionSimulator(this.simulation, namespace);
+    return new TransactionSimulator(this.simulation, namespace, false);
   }
 
   async getState(key: string): Promise<Uint8Array | undefined> {
@@ -164,7 +170,7 @@ export class TransactionSimulator implements TransactionContext {
     if (typeof name !== 'string' || name === '') throw new ChaincodeRequestError('setEvent: the event name is empty; a chaincode event needs a name that clients can listen for');
     checkUtf8(name, 'setEvent', 'event name');
     checkBytes(payload, 'setEvent', 'event payload');
-    this.simulation.event = { name, payload: payload.slice() };
+    if (this.recordsEvent) this.simulation.event = { name, payload: payload.slice() };
   }
 
   /**

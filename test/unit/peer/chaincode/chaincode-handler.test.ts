@@ -12,6 +12,7 @@ import {
   buildGetState,
   buildGetStateByRange,
   buildGetStateMetadata,
+  buildInvokeChaincodeSpec,
   buildPutState,
   buildPutStateMetadata,
   buildQueryStateClose,
@@ -19,6 +20,7 @@ import {
   ChaincodeMessageType as T,
   parseChaincodeInput,
   parseChaincodeMessage,
+  parseChaincodeResponse,
   parseKeyModification,
   parseQueryResponse,
   parseQueryResultKv,
@@ -305,7 +307,6 @@ describe('chaincode requests', () => {
     const tx = start();
     const cases: Array<[number, Uint8Array, string]> = [
       [T.GET_QUERY_RESULT, buildGetQueryResult({ query: '{}', collection: '' }), 'GET_QUERY_RESULT is not supported by fabsim yet'],
-      [T.INVOKE_CHAINCODE, new Uint8Array(), 'INVOKE_CHAINCODE is not supported by fabsim yet'],
       [T.GET_PRIVATE_DATA_HASH, buildGetState({ key: 'k', collection: 'c' }), 'GET_PRIVATE_DATA_HASH is not supported by fabsim yet'],
       [T.PURGE_PRIVATE_DATA, buildDelState({ key: 'k', collection: 'c' }), 'PURGE_PRIVATE_DATA is not supported by fabsim yet'],
       [T.WRITE_BATCH_STATE, new Uint8Array(), 'WRITE_BATCH_STATE is not supported by fabsim yet'],
@@ -321,6 +322,32 @@ describe('chaincode requests', () => {
     }
     expect(handler.state).toBe('ready');
     expect(tx.context.writes.size).toBe(0);
+  });
+
+  it("answers INVOKE_CHAINCODE with the called chaincode's answer, wrapped as Fabric wraps it, and refuses another channel", async () => {
+    const calls: Array<[string, string[]]> = [];
+    const tx = start({}, {
+      invokeChaincode: async (name, args) => {
+        calls.push([name, args.map((a) => new TextDecoder().decode(a))]);
+        if (name === 'broken') throw new Error('chaincode broken is not running on this peer');
+        return { outcome: 'COMPLETED', status: 200, message: '', payload: utf8('called-result'), event: undefined };
+      },
+    });
+    const reply = await tx.ask(T.INVOKE_CHAINCODE, buildInvokeChaincodeSpec({ name: 'basic:1.0', args: [utf8('ReadAsset'), utf8('a1')] }));
+    expect(reply.type).toBe(T.RESPONSE);
+    const inner = parseChaincodeMessage(reply.payload);
+    expect(inner.type).toBe(T.COMPLETED);
+    expect(parseChaincodeResponse(inner.payload)).toMatchObject({ status: 200, payload: utf8('called-result') });
+    expect(calls).toEqual([['basic', ['ReadAsset', 'a1']]]);
+    const failed = await tx.ask(T.INVOKE_CHAINCODE, buildInvokeChaincodeSpec({ name: 'broken', args: [] }));
+    expect(failed.type).toBe(T.ERROR);
+    expect(text(failed.payload)).toContain('INVOKE_CHAINCODE failed: transaction ID: ');
+    expect(text(failed.payload)).toContain('chaincode broken is not running on this peer');
+    const other = await tx.ask(T.INVOKE_CHAINCODE, buildInvokeChaincodeSpec({ name: 'basic/otherchannel', args: [] }));
+    expect(text(other.payload)).toContain('calling chaincode basic on channel otherchannel from a transaction on channel');
+    expect(calls).toHaveLength(2);
+    const without = await start().ask(T.INVOKE_CHAINCODE, buildInvokeChaincodeSpec({ name: 'basic', args: [] }));
+    expect(text(without.payload)).toContain('chaincode-to-chaincode calls are not available to this transaction');
   });
 
   it('answers a request for no running transaction with ERROR "no ledger context"', async () => {
