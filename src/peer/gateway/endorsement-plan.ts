@@ -26,7 +26,9 @@ import type { EndorsementPolicy } from '../validation/chaincode-definition.js';
  *   the same identities, so it can use at most the largest number any one sub-policy can.
  * - Exhaustive when those candidate peers number at most MAX_EXHAUSTIVE_CANDIDATES (12): every
  *   count vector, by increasing size, is evaluated; a satisfying vector is kept unless a smaller
- *   kept vector is contained in it. At most 2^12 evaluations, typically a handful.
+ *   kept vector is contained in it. Typically a handful of evaluations; the worst case, 12
+ *   organizations of one peer each under OutOf(6, ...), evaluates 2,510 vectors (~100 ms), so a
+ *   gateway with many organizations should reuse a plan for the same policy and peers.
  * - Greedy beyond that: add candidate peers round-robin over the organizations (the gateway's
  *   own organization first, then by MSP ID) until the policy is satisfied, then drop every peer
  *   the policy does not need. That gives one minimal layout; one more layout is built without
@@ -318,10 +320,12 @@ function planForRequiredOrgs(
 
 /**
  * Searches again as if every organization the policy names had all the peers it could use, then
- * compares the best such layout with the peers this gateway knows: "needs a peer of Org3MSP, and
- * the channel has no peer of Org3MSP known to this gateway". When not even that satisfies the
- * policy, no peer identity can (it asks for admins or clients, or names organizations without the
- * sub-policy): the evaluator's own explanation says which part fails.
+ * compares the best such layouts (those missing the fewest peers) with the peers this gateway
+ * knows: "needs a peer of Org3MSP, and the channel has no peer of Org3MSP known to this gateway";
+ * "needs a peer of Org2MSP or a peer of Org3MSP, and the channel has no peer of Org2MSP and no peer
+ * of Org3MSP known to this gateway". When not even that satisfies the policy, no peer identity
+ * can (it asks for admins or clients, or names organizations without the sub-policy): the
+ * evaluator's own explanation says which part fails.
  */
 function explainUnsatisfiable(
   policy: Policy,
@@ -344,16 +348,25 @@ function explainUnsatisfiable(
     const { explanation } = evaluatePolicy(policy, everyone);
     return `${policyText} cannot be satisfied by peers' endorsements (a peer's identity holds the roles member and peer only): even with a peer of every organization it names, ${explanation} (${known})`;
   }
-  // The layout that misses the fewest peers.
-  const shortfall = (counts: Counts): number => hypothetical.reduce((n, c, i) => n + Math.max(0, (counts[i] ?? 0) - (peersByOrg.get(c.mspId)?.length ?? 0)), 0);
-  const best = [...found.layouts].sort((a, b) => shortfall(a) - shortfall(b))[0];
-  assert(best !== undefined, 'found at least one layout');
-  const short = toOrgCounts(hypothetical, best)
-    .map(({ mspId, count }) => ({ mspId, count, have: peersByOrg.get(mspId)?.length ?? 0 }))
-    .filter((s) => s.have < s.count);
-  const needs = listWords(short.map((s) => peersOf(s.count, s.mspId)));
-  const lacks = listWords(short.map((s) => (s.have === 0 ? `no peer of ${s.mspId}` : `only ${peersOf(s.have, s.mspId)}`)));
-  return `${policyText} needs ${needs}, and the channel has ${lacks} known to this gateway (${known})`;
+  // The layouts that miss the fewest peers, in plan order (at most three are named).
+  const shortOf = (orgCounts: readonly OrgCount[]): { readonly mspId: string; readonly count: number; readonly have: number }[] =>
+    orgCounts
+      .map(({ mspId, count }) => ({ mspId, count, have: peersByOrg.get(mspId)?.length ?? 0 }))
+      .filter((s) => s.have < s.count);
+  const missing = found.layouts
+    .map((counts) => toOrgCounts(hypothetical, counts))
+    .sort(compareLayouts(localMspId))
+    .map(shortOf);
+  const fewest = Math.min(...missing.map((short) => sum(short.map((s) => s.count - s.have))));
+  const best = missing.filter((short) => sum(short.map((s) => s.count - s.have)) === fewest).slice(0, 3);
+  if (fewest === 0) {
+    // Only when the greedy search missed a combination (see the module comment on greedy evaluation).
+    return `${policyText} is satisfied by no combination of this gateway's peers that the bounded search tried (${known})`;
+  }
+  const needs = [...new Set(best.map((short) => listWords(short.map((s) => peersOf(s.count, s.mspId)))))];
+  const lacking = new Map(best.flat().map((s) => [s.mspId, s.have]));
+  const lacks = [...lacking].map(([mspId, have]) => (have === 0 ? `no peer of ${mspId}` : `only ${have} ${have === 1 ? 'peer' : 'peers'} of ${mspId}`));
+  return `${policyText} needs ${listWords(needs, 'or')}, and the channel has ${listWords(lacks)} known to this gateway (${known})`;
 }
 
 // ---------------------------------------------------------------------------------------------
